@@ -1,0 +1,3 @@
+from wippy.cli import main
+
+main()
