@@ -223,7 +223,7 @@ class _Loader:
         name, kind = item.get("name"), item.get("kind")
         bad = False
         if name is None or name == "":
-            self.problem(file, line, message="missing name", entry_id=f"{namespace}:?")
+            self.problem(file, line, message="missing name")
             bad = True
         elif not isinstance(name, str) or ":" in name:
             self.problem(
@@ -457,7 +457,7 @@ def load_project(paths: ProjectPaths, config: Config | None = None, overrides: S
     loader.apply_disable(config.get("disable"))
     loader.validate()
     if loader.problems:
-        raise ProjectError(loader.problems)
+        raise ProjectError(sorted(loader.problems, key=lambda p: (p.file, p.line)))
     return Project(
         paths.root,
         paths.src_dir,
