@@ -24,7 +24,9 @@ from ._jsonschema import SchemaError, check_schema, validate_instance
 MAX_DEPTH = 128
 
 _encode_str = _stdjson.encoder.encode_basestring  # type: ignore[attr-defined]
-_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_HTML = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def go_float(f: float) -> str:
