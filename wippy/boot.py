@@ -131,18 +131,26 @@ class BootLoader:
         return [*cycle, cycle[0]]
 
     async def load(self) -> None:
-        """Load level by level (each level concurrently), then seal the context."""
+        """Load level by level (each level concurrently), then seal the context.
+
+        A failing component does not cancel its level-mates; once the level is done the
+        failures are raised as one :class:`BootError` naming every failed component.
+        """
         for level in self.levels():
+            failures: list[tuple[str, Exception]] = []
             async with trio.open_nursery() as nursery:
                 for name in level:
-                    nursery.start_soon(self._load_one, self._components[name])
+                    nursery.start_soon(self._load_one, self._components[name], failures)
+            if failures:
+                error = BootError("; ".join(f"failed to load component {n}: {e}" for n, e in failures))
+                raise error from failures[0][1]
         self.ctx.seal()
 
-    async def _load_one(self, component: Component) -> None:
+    async def _load_one(self, component: Component, failures: list[tuple[str, Exception]]) -> None:
         try:
             await component.load(self.ctx)
         except Exception as exc:
-            raise BootError(f"failed to load component {component.name}: {exc}") from exc
+            failures.append((component.name, exc))
 
     async def start(self) -> None:
         """Start every component in level order."""
