@@ -1,0 +1,938 @@
+"""Recursive-descent parser for Wippy's typed Lua dialect.
+
+The AST is deliberately minimal because its only consumer is the emitter, which must put
+every surviving token back on its original line:
+
+* an ``int`` is a token index (emitted verbatim at the token's line);
+* a ``list`` is a sequence of nodes emitted in order;
+* a ``str`` is synthetic text emitted on the current output line (commas of lists);
+* a ``tuple`` is a node the emitter treats specially:
+  ``("cat", left, op_index, right)`` a ``..`` (flattened into ``__wcat(...)``),
+  ``("at", text, line)`` synthetic text on a given line,
+  ``("type", name, desc, tparams, line)`` a top-level ``type``/``interface`` declaration.
+
+Everything that belongs to the type language is parsed (so errors are reported) and then
+dropped; type expressions yield small descriptor tuples (see ``_type_*``) that the emitter
+turns into runtime type values for top-level declarations only.
+
+Expression precedence follows Lua 5.4 (``luaY_subexpr``); casts ``as``/``::`` and postfix
+``!`` bind tighter than any binary operator (spec §0 C17), so a cast's type never swallows
+a following ``|`` or ``&``.
+"""
+
+from __future__ import annotations
+
+from .errors import LuaSyntaxError
+from .lexer import DIALECT_KEYWORDS, RESERVED, col_of, tokenize
+
+MAX_LEVELS = 200  # as LUAI_MAXCCALLS: deeper nesting is refused, never a RecursionError
+
+_BINPRI = {
+    "or": (1, 1), "and": (2, 2),
+    "<": (3, 3), ">": (3, 3), "<=": (3, 3), ">=": (3, 3), "~=": (3, 3), "==": (3, 3),
+    "|": (4, 4), "~": (5, 5), "&": (6, 6), "<<": (7, 7), ">>": (7, 7),
+    "..": (9, 8), "+": (10, 10), "-": (10, 10),
+    "*": (11, 11), "/": (11, 11), "//": (11, 11), "%": (11, 11),
+    "^": (14, 13),
+}
+_UNARY_PRI = 12
+_UNARY = frozenset(("not", "-", "#", "~"))
+_BLOCK_END = frozenset(("end", "else", "elseif", "until", "<eof>"))
+_SIMPLE = frozenset(("number", "string", "nil", "true", "false", "..."))
+_FIELD_OK = frozenset(("name",)) | DIALECT_KEYWORDS  # names valid after `.`/`:` and as keys
+_ANY_NAME = frozenset(("name",)) | RESERVED  # record field names in types may be any word
+_LITERAL_ARG = frozenset(("number", "string", "true", "false", "nil", "-"))
+
+ANY = ("any",)
+
+
+class Parser:
+    """Parses one chunk; ``parse()`` returns (block, top-level type names)."""
+
+    def __init__(self, source: str, chunk: str) -> None:
+        self.chunk = chunk
+        self.k, self.t, self.ln, self.off, self.src = tokenize(source, chunk)
+        self.p = 0
+        self.depth = 0
+        self.mut: list[tuple[int, str, int]] = []  # split `>>`/`>=` tokens (for backtracking)
+        self.in_cast = False
+        self.top_types: list[str] = []
+        self.tparams: list[str] = []
+
+    # ---- errors -------------------------------------------------------------------------
+
+    def near(self, i: int) -> str:
+        return self.t[i]
+
+    def error_at(self, i: int, msg: str) -> LuaSyntaxError:
+        return LuaSyntaxError(self.chunk, self.ln[i], col_of(self.src, self.off[i]), msg)
+
+    def unexpected(self) -> LuaSyntaxError:
+        return self.error_at(self.p, f"unexpected symbol near '{self.near(self.p)}'")
+
+    def expected(self, what: str) -> LuaSyntaxError:
+        return self.error_at(self.p, f"{what} expected near '{self.near(self.p)}'")
+
+    def expect(self, kind: str) -> int:
+        p = self.p
+        if self.k[p] != kind:
+            raise self.expected(f"'{kind}'")
+        self.p = p + 1
+        return p
+
+    def expect_match(self, kind: str, opener: str, opener_i: int) -> int:
+        p = self.p
+        if self.k[p] != kind:
+            if self.ln[opener_i] == self.ln[p]:
+                raise self.expected(f"'{kind}'")
+            raise self.error_at(
+                p, f"'{kind}' expected (to close '{opener}' at line {self.ln[opener_i]}) "
+                   f"near '{self.near(p)}'")
+        self.p = p + 1
+        return p
+
+    def expect_name(self) -> int:
+        p = self.p
+        if self.k[p] != "name":
+            raise self.expected("<name>")
+        self.p = p + 1
+        return p
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_LEVELS:
+            raise self.error_at(self.p, "chunk has too many syntax levels")
+
+    # ---- chunk and blocks ---------------------------------------------------------------
+
+    def parse(self) -> tuple[list, list[str]]:
+        body = self.block(top=True)
+        if self.k[self.p] != "<eof>":
+            raise self.expected("'<eof>'")
+        return body, self.top_types
+
+    def block(self, top: bool = False) -> list:
+        self.enter()
+        k = self.k
+        out: list = []
+        stat = self.statement
+        while True:
+            kind = k[self.p]
+            if kind in _BLOCK_END:
+                break
+            if kind == "return":
+                out.append(self.retstat())
+                break
+            out.append(stat(top))
+        self.depth -= 1
+        return out
+
+    def retstat(self) -> list:
+        node: list = [self.p]
+        self.p += 1
+        kind = self.k[self.p]
+        if kind not in _BLOCK_END and kind != ";":
+            node.append(self.explist())
+        if self.k[self.p] == ";":
+            node.append(self.p)
+            self.p += 1
+        return node
+
+    # ---- statements ---------------------------------------------------------------------
+
+    def statement(self, top: bool):
+        k = self.k
+        p = self.p
+        kind = k[p]
+        if kind == "name":
+            if self.t[p] == "type" and k[p + 1] == "name" and k[p + 2] in ("=", "<"):
+                return self.typestat(top)
+            return self.exprstat()
+        if kind == "local":
+            return self.localstat()
+        if kind == "if":
+            return self.ifstat()
+        if kind == "function":
+            return self.funcstat()
+        if kind == "for":
+            return self.forstat()
+        if kind == "while":
+            self.p += 1
+            cond = self.expr()
+            do_i = self.expect("do")
+            body = self.block()
+            return [p, cond, do_i, body, self.expect_match("end", "while", p)]
+        if kind == "do":
+            self.p += 1
+            body = self.block()
+            return [p, body, self.expect_match("end", "do", p)]
+        if kind == "repeat":
+            self.p += 1
+            body = self.block()
+            until_i = self.expect_match("until", "repeat", p)
+            return [p, body, until_i, self.expr()]
+        if kind == ";":
+            self.p += 1
+            return p
+        if kind == "::":
+            self.p += 1
+            name = self.expect_name()
+            return [p, name, self.expect("::")]
+        if kind == "break":
+            self.p += 1
+            return p
+        if kind == "goto":
+            self.p += 1
+            return [p, self.expect_name()]
+        if kind == "interface":
+            return self.interfacestat(top)
+        return self.exprstat()
+
+    def exprstat(self):
+        e, kind = self.suffixedexp()
+        k = self.k
+        if k[self.p] in ("=", ","):
+            targets: list = [e]
+            while True:
+                if kind != "var":
+                    raise self.error_at(self.p, f"syntax error near '{self.near(self.p)}'")
+                if k[self.p] != ",":
+                    break
+                self.p += 1
+                e, kind = self.suffixedexp()
+                targets.append(",")
+                targets.append(e)
+            eq = self.expect("=")
+            return [targets, eq, self.explist()]
+        if kind != "call":
+            raise self.error_at(self.p, f"syntax error near '{self.near(self.p)}'")
+        return e
+
+    def localstat(self) -> list:
+        k = self.k
+        local_i = self.p
+        self.p += 1
+        if k[self.p] == "function":
+            fn_i = self.p
+            self.p += 1
+            name = self.expect_name()
+            return [local_i, fn_i, name, self.funcbody(fn_i)]
+        node: list = [local_i]
+        while True:
+            node.append(self.expect_name())
+            if k[self.p] == "<":  # <const> / <close>
+                lt = self.p
+                self.p += 1
+                attr = self.expect_name()
+                if self.t[attr] not in ("const", "close"):
+                    raise self.error_at(attr, f"unknown attribute '{self.t[attr]}'")
+                node += [lt, attr, self.expect(">")]
+            if k[self.p] == ":":
+                self.p += 1
+                self.type_expr()
+            if k[self.p] != ",":
+                break
+            node.append(",")
+            self.p += 1
+        if k[self.p] == "=":
+            node.append(self.p)
+            self.p += 1
+            node.append(self.explist())
+        return node
+
+    def ifstat(self) -> list:
+        k = self.k
+        if_i = self.p
+        node: list = []
+        while True:
+            node.append(self.p)  # `if` / `elseif`
+            self.p += 1
+            node.append(self.expr())
+            node.append(self.expect("then"))
+            node.append(self.block())
+            if k[self.p] != "elseif":
+                break
+        if k[self.p] == "else":
+            node.append(self.p)
+            self.p += 1
+            node.append(self.block())
+        node.append(self.expect_match("end", "if", if_i))
+        return node
+
+    def forstat(self) -> list:
+        k = self.k
+        for_i = self.p
+        self.p += 1
+        node: list = [for_i, self.expect_name()]
+        if k[self.p] == "=":
+            node.append(self.p)
+            self.p += 1
+            node.append(self.expr())
+            node.append(self.expect(","))
+            node.append(self.expr())
+            if k[self.p] == ",":
+                node.append(self.p)
+                self.p += 1
+                node.append(self.expr())
+        elif k[self.p] in (",", "in"):
+            while k[self.p] == ",":
+                node.append(self.p)
+                self.p += 1
+                node.append(self.expect_name())
+            node.append(self.expect("in"))
+            node.append(self.explist())
+        else:
+            raise self.expected("'=' or 'in'")
+        node.append(self.expect("do"))
+        node.append(self.block())
+        node.append(self.expect_match("end", "for", for_i))
+        return node
+
+    def funcstat(self) -> list:
+        k = self.k
+        fn_i = self.p
+        self.p += 1
+        node: list = [fn_i, self.expect_name()]
+        while k[self.p] == ".":
+            node.append(self.p)
+            self.p += 1
+            node.append(self.field_name())
+        if k[self.p] == ":":
+            node.append(self.p)
+            self.p += 1
+            node.append(self.field_name())
+        node.append(self.funcbody(fn_i))
+        return node
+
+    def field_name(self) -> int:
+        p = self.p
+        if self.k[p] not in _FIELD_OK:
+            raise self.expected("<name>")
+        self.p = p + 1
+        return p
+
+    def funcbody(self, fn_i: int) -> list:
+        k = self.k
+        if k[self.p] == "<":
+            self.generic_params()
+        node: list = [self.expect("(")]
+        node.extend(self.params())
+        node.append(self.expect(")"))
+        if k[self.p] == ":":
+            self.p += 1
+            self.return_types()
+        node.append(self.block())
+        node.append(self.expect_match("end", "function", fn_i))
+        return node
+
+    def params(self) -> list:
+        """Parameter list up to (not including) ``)``; type annotations are dropped."""
+        k = self.k
+        out: list = []
+        if k[self.p] == ")":
+            return out
+        while True:
+            kind = k[self.p]
+            if kind == "name":
+                out.append(self.p)
+                self.p += 1
+                if k[self.p] == ":":
+                    self.p += 1
+                    self.type_expr()
+            elif kind == "...":
+                out.append(self.p)
+                self.p += 1
+                if k[self.p] == ":":
+                    self.p += 1
+                    self.type_expr()
+                break
+            else:
+                raise self.expected("<name>")
+            if k[self.p] != ",":
+                break
+            out.append(",")
+            self.p += 1
+        return out
+
+    def return_types(self) -> None:
+        self.type_expr()
+        while self.k[self.p] == ",":
+            self.p += 1
+            self.type_expr()
+
+    def generic_params(self) -> list[str]:
+        """``<T, U: C, V = D>`` after a function or type name; returns the names."""
+        k = self.k
+        self.p += 1  # '<'
+        names = []
+        while True:
+            names.append(self.t[self.expect_name()])
+            if k[self.p] == ":":
+                self.p += 1
+                self.type_expr()
+            if k[self.p] == "=":
+                self.p += 1
+                self.type_expr()
+            if k[self.p] != ",":
+                break
+            self.p += 1
+        self.close_angle()
+        return names
+
+    def close_angle(self) -> None:
+        p = self.p
+        kind = self.k[p]
+        if kind == ">":
+            self.p = p + 1
+        elif kind == ">>" or kind == ">=":
+            # `Box<Box<T>>` / `x: Box<T>= v`: consume the first character only
+            rest = kind[1]
+            self.mut.append((p, kind, self.off[p]))
+            self.k[p] = rest
+            self.t[p] = rest
+            self.off[p] += 1
+        else:
+            raise self.expected("'>'")
+
+    def undo_mutations(self, mark: int) -> None:
+        while len(self.mut) > mark:
+            p, kind, off = self.mut.pop()
+            self.k[p] = kind
+            self.t[p] = kind
+            self.off[p] = off
+
+    def typestat(self, top: bool):
+        k = self.k
+        type_i = self.p
+        name_i = self.p + 1
+        self.p += 2
+        tparams: list[str] = []
+        if k[self.p] == "<":
+            tparams = self.generic_params()
+        self.expect("=")
+        saved = self.tparams
+        self.tparams = tparams
+        desc = self.type_expr()
+        self.tparams = saved
+        return self.declared(top, type_i, name_i, desc, tparams)
+
+    def declared(self, top: bool, start_i: int, name_i: int, desc: tuple, tparams: list[str]):
+        if not top:
+            return ("at", ";", self.ln[start_i])
+        name = self.t[name_i]
+        if name not in self.top_types:
+            self.top_types.append(name)
+        return ("type", name, desc, tparams, self.ln[start_i])
+
+    def interfacestat(self, top: bool):
+        k = self.k
+        int_i = self.p
+        self.p += 1
+        name_i = self.expect_name()
+        tparams: list[str] = []
+        if k[self.p] == "<":
+            tparams = self.generic_params()
+        saved = self.tparams
+        self.tparams = tparams
+        bases: list = []
+        if k[self.p] == ":":
+            self.p += 1
+            bases.append(self.type_postfix())
+            while k[self.p] == ",":
+                self.p += 1
+                bases.append(self.type_postfix())
+        methods: list[str] = []
+        fields: list = []
+        while k[self.p] != "end":
+            kind = k[self.p]
+            if kind == "function":
+                self.p += 1
+                methods.append(self.t[self.field_name()])
+                if k[self.p] == "<":
+                    self.generic_params()
+                self.expect("(")
+                self.params()
+                self.expect(")")
+                if k[self.p] == ":":
+                    self.p += 1
+                    self.return_types()
+            elif kind in (",", ";"):
+                self.p += 1
+            elif kind in _ANY_NAME and (k[self.p + 1] == ":" or k[self.p + 1] == "?"):
+                fields.append(self.record_field())
+            elif kind == "<eof>":
+                raise self.error_at(
+                    self.p, f"'end' expected (to close 'interface' at line {self.ln[int_i]}) "
+                            f"near '<eof>'")
+            else:
+                raise self.unexpected()
+        self.p += 1
+        self.tparams = saved
+        return self.declared(top, int_i, name_i, ("iface", methods, fields, bases), tparams)
+
+    # ---- expressions --------------------------------------------------------------------
+
+    def explist(self) -> list:
+        out = [self.expr()]
+        k = self.k
+        while k[self.p] == ",":
+            self.p += 1
+            out.append(",")
+            out.append(self.expr())
+        return out
+
+    def expr(self, limit: int = 0):
+        self.enter()
+        k = self.k
+        kind = k[self.p]
+        if kind in _UNARY:
+            op = self.p
+            self.p += 1
+            node = [op, self.expr(_UNARY_PRI)]
+        else:
+            node = self.simpleexp()
+        binpri = _BINPRI
+        while True:
+            kind = k[self.p]
+            pri = binpri.get(kind)
+            if pri is None or pri[0] <= limit:
+                break
+            op = self.p
+            self.p += 1
+            right = self.expr(pri[1])
+            if kind == "..":
+                node = ("cat", node, op, right)
+            else:
+                node = [node, op, right]
+        self.depth -= 1
+        return node
+
+    def simpleexp(self):
+        k = self.k
+        p = self.p
+        kind = k[p]
+        if kind in _SIMPLE:
+            self.p = p + 1
+            node = p
+        elif kind == "{":
+            node = self.table()
+        elif kind == "function":
+            self.p = p + 1
+            node = [p, self.funcbody(p)]
+        else:
+            node = self.suffixedexp()[0]
+        # casts and `!` bind tighter than every binary operator
+        while True:
+            kind = k[self.p]
+            if kind == "as":
+                self.p += 1
+                self.cast_type()
+            elif kind == "::":
+                if k[self.p + 1] == "name" and k[self.p + 2] == "::":
+                    break  # a `::label::` statement follows
+                self.p += 1
+                self.cast_type()
+            elif kind == "!":
+                self.p += 1
+            else:
+                break
+        return node
+
+    def cast_type(self) -> None:
+        saved = self.in_cast
+        self.in_cast = True
+        try:
+            self.type_postfix()
+        finally:
+            self.in_cast = saved
+
+    def suffixedexp(self):
+        """Primary expression and its suffixes; returns (node, "var" | "call" | "other")."""
+        k = self.k
+        p = self.p
+        kind = k[p]
+        if kind == "name":
+            node = p
+            self.p = p + 1
+            what = "var"
+        elif kind == "(":
+            self.p = p + 1
+            inner = self.expr()
+            node = [p, inner, self.expect_match(")", "(", p)]
+            what = "other"
+        else:
+            raise self.unexpected()
+        while True:
+            p = self.p
+            kind = k[p]
+            if kind == ".":
+                self.p = p + 1
+                node = [node, p, self.field_name()]
+                what = "var"
+            elif kind == "[":
+                self.p = p + 1
+                key = self.expr()
+                node = [node, p, key, self.expect("]")]
+                what = "var"
+            elif kind == ":":
+                self.p = p + 1
+                name = self.field_name()
+                node = [node, p, name, self.callargs()]
+                what = "call"
+            elif kind == "(" or kind == "string" or kind == "{":
+                node = [node, self.callargs()]
+                what = "call"
+            elif kind == "!":
+                self.p = p + 1
+                what = "other"
+            else:
+                return node, what
+
+    def callargs(self):
+        k = self.k
+        p = self.p
+        kind = k[p]
+        if kind == "string":
+            self.p = p + 1
+            return p
+        if kind == "{":
+            return self.table()
+        if kind != "(":
+            raise self.expected("function arguments")
+        self.p = p + 1
+        if k[self.p] == ")":
+            self.p += 1
+            return [p, self.p - 1]
+        args = self.explist()
+        return [p, args, self.expect_match(")", "(", p)]
+
+    def table(self) -> list:
+        k = self.k
+        lb = self.p
+        self.p += 1
+        node: list = [lb]
+        while k[self.p] != "}":
+            p = self.p
+            kind = k[p]
+            if kind == "[":
+                self.p = p + 1
+                key = self.expr()
+                rb = self.expect("]")
+                eq = self.expect("=")
+                node += [p, key, rb, eq, self.expr()]
+            elif kind in _FIELD_OK and k[p + 1] == "=":
+                self.p = p + 2
+                node += [p, p + 1, self.expr()]
+            else:
+                node.append(self.expr())
+            if k[self.p] in (",", ";"):
+                node.append(self.p)
+                self.p += 1
+            else:
+                break
+        node.append(self.expect_match("}", "{", lb))
+        return node
+
+    # ---- type expressions ---------------------------------------------------------------
+    # Descriptors: ("n", name, args) named type, ("lit", lua_text), ("rec", fields),
+    # ("arr", d), ("map", k, v), ("un", ds), ("in", ds), ("opt", d), ("fn",), ("any",),
+    # ("ann", d, {name: lua_text}), ("iface", methods, fields, bases), ("tup", ds).
+
+    def type_expr(self) -> tuple:
+        self.enter()
+        d = self.type_union(False)
+        if self.k[self.p] == "extends":
+            self.p += 1
+            self.type_union(True)
+            self.expect("?")
+            self.type_expr()
+            self.expect(":")
+            self.type_expr()
+            d = ANY
+        self.depth -= 1
+        return d
+
+    def type_union(self, no_opt: bool) -> tuple:
+        k = self.k
+        if k[self.p] == "|":
+            self.p += 1
+        d = self.type_inter(no_opt)
+        if k[self.p] != "|":
+            return d
+        parts = [d]
+        while k[self.p] == "|":
+            self.p += 1
+            parts.append(self.type_inter(no_opt))
+        return ("un", parts)
+
+    def type_inter(self, no_opt: bool) -> tuple:
+        k = self.k
+        d = self.type_postfix(no_opt)
+        if k[self.p] != "&":
+            return d
+        parts = [d]
+        while k[self.p] == "&":
+            self.p += 1
+            parts.append(self.type_postfix(no_opt))
+        return ("in", parts)
+
+    def type_postfix(self, no_opt: bool = False) -> tuple:
+        k = self.k
+        d = self.type_primary()
+        cast = self.in_cast
+        while True:
+            kind = k[self.p]
+            if kind == "?" and not no_opt:
+                self.p += 1
+                d = ("opt", d)
+            elif kind == "[":
+                if k[self.p + 1] == "]":
+                    self.p += 2
+                    d = ("arr", d)
+                elif cast:
+                    break
+                else:
+                    self.p += 1
+                    self.type_expr()
+                    self.expect("]")
+                    d = ANY
+            elif kind == "@" and not cast:
+                d = self.annotations(d)
+            else:
+                return d
+
+    def annotations(self, d: tuple) -> tuple:
+        k = self.k
+        anns: dict[str, str] = {}
+        while k[self.p] == "@":
+            self.p += 1
+            name = self.t[self.p]
+            if k[self.p] not in _ANY_NAME:
+                raise self.expected("<name>")
+            self.p += 1
+            if k[self.p] == "(":
+                lp = self.p
+                self.p += 1
+                if k[self.p] != ")":
+                    saved = self.in_cast
+                    self.in_cast = False
+                    self.explist()
+                    self.in_cast = saved
+                rp = self.expect_match(")", "(", lp)
+                one = rp == lp + 2 and k[lp + 1] in _LITERAL_ARG
+                neg = rp == lp + 3 and k[lp + 1] == "-" and k[lp + 2] == "number"
+                if (one or neg) and "\n" not in self.t[rp - 1]:
+                    anns[name] = "".join(self.t[lp + 1:rp])
+        return ("ann", d, anns) if anns else d
+
+    def type_primary(self) -> tuple:
+        k = self.k
+        p = self.p
+        kind = k[p]
+        if kind == "name":
+            self.p = p + 1
+            name = self.t[p]
+            if k[self.p] == "is":  # predicate return type `x is T`
+                self.p += 1
+                self.type_postfix()
+                return ("n", "boolean", None)
+            while k[self.p] == "." and k[self.p + 1] in _FIELD_OK:
+                name += "." + self.t[self.p + 1]
+                self.p += 2
+            args = None
+            if k[self.p] == "<":
+                args = self.type_args()
+            return ("n", name, args)
+        if kind == "string" or kind == "number" or kind == "true" or kind == "false":
+            self.p = p + 1
+            return ("lit", self.t[p])
+        if kind == "nil":
+            self.p = p + 1
+            return ("n", "nil", None)
+        if kind == "-" and k[p + 1] == "number":
+            self.p = p + 2
+            return ("lit", "-" + self.t[p + 1])
+        if kind == "{":
+            return self.table_type()
+        if kind == "(":
+            return self.paren_type()
+        if kind == "fun" or kind == "function":
+            self.p = p + 1
+            lp = self.expect("(")
+            self.type_items()
+            self.expect_match(")", "(", lp)
+            if k[self.p] == ":":
+                self.p += 1
+                self.type_union(False)
+            return ("fn",)
+        if kind == "typeof":
+            self.p = p + 1
+            lp = self.expect("(")
+            saved = self.in_cast
+            self.in_cast = False
+            self.expr()
+            self.in_cast = saved
+            self.expect_match(")", "(", lp)
+            return ANY
+        if kind == "keyof":
+            self.p = p + 1
+            if k[self.p] == "(":
+                lp = self.p
+                self.p += 1
+                self.type_expr()
+                self.expect_match(")", "(", lp)
+            else:
+                self.type_postfix()
+            return ("n", "string", None)
+        if kind == "readonly":
+            self.p = p + 1
+            return self.type_postfix()
+        if kind == "asserts":
+            self.p = p + 1
+            self.expect_name()
+            if k[self.p] == "is":
+                self.p += 1
+                self.type_postfix()
+            return ANY
+        if kind == "interface" and k[p + 1] == "{":
+            self.p = p + 1
+            return self.table_type()
+        if kind == "...":
+            self.p = p + 1
+            if k[self.p] not in (")", ","):
+                self.type_postfix()
+            return ANY
+        raise self.error_at(p, f"type expected near '{self.near(p)}'")
+
+    def type_args(self) -> list:
+        """``<T, U>`` after a type name; in a cast, a failed attempt backtracks (``x as T < y``)."""
+        start = self.p
+        mark = len(self.mut)
+        depth = self.depth
+        try:
+            self.p += 1
+            args = [self.type_expr()]
+            while self.k[self.p] == ",":
+                self.p += 1
+                args.append(self.type_expr())
+            self.close_angle()
+            return args
+        except LuaSyntaxError:
+            if not self.in_cast:
+                raise
+            self.p = start
+            self.depth = depth
+            self.undo_mutations(mark)
+            return None
+
+    def record_field(self) -> tuple:
+        k = self.k
+        name = self.t[self.p]
+        self.p += 1
+        opt = False
+        if k[self.p] == "?":
+            opt = True
+            self.p += 1
+        self.expect(":")
+        return (name, self.type_expr(), opt)
+
+    def table_type(self) -> tuple:
+        k = self.k
+        lb = self.p
+        self.p += 1
+        kind = k[self.p]
+        if kind == "}":
+            self.p += 1
+            return ("rec", [])
+        if kind == "[":
+            self.p += 1
+            kd = self.type_expr()
+            self.expect("]")
+            self.expect(":")
+            d = ("map", kd, self.type_expr())
+            if k[self.p] in (",", ";"):
+                self.p += 1
+                self.record_rest()
+            self.expect_match("}", "{", lb)
+            return d
+        if kind in _ANY_NAME and (k[self.p + 1] == ":" or (k[self.p + 1] == "?" and k[self.p + 2] == ":")):
+            fields = self.record_rest()
+            self.expect_match("}", "{", lb)
+            return ("rec", fields)
+        d = ("arr", self.type_expr())
+        if k[self.p] in (",", ";"):
+            self.p += 1
+        self.expect_match("}", "{", lb)
+        return d
+
+    def record_rest(self) -> list:
+        k = self.k
+        fields = []
+        while k[self.p] != "}":
+            kind = k[self.p]
+            if kind == "[":
+                self.p += 1
+                self.type_expr()
+                self.expect("]")
+                self.expect(":")
+                self.type_expr()
+            elif kind == "...":
+                self.p += 1
+            elif kind in _ANY_NAME:
+                fields.append(self.record_field())
+            else:
+                raise self.expected("'}'")
+            if k[self.p] in (",", ";"):
+                self.p += 1
+            else:
+                break
+        return fields
+
+    def type_items(self) -> tuple[list, bool]:
+        """Items of a parenthesised type list (function params or a tuple) up to ``)``."""
+        k = self.k
+        items: list = []
+        named = False
+        while k[self.p] != ")":
+            kind = k[self.p]
+            if kind == "...":
+                self.p += 1
+                if k[self.p] == ":":
+                    self.p += 1
+                if k[self.p] not in (")", ","):
+                    self.type_expr()
+                items.append(ANY)
+                named = True
+            elif kind in _ANY_NAME and k[self.p + 1] == ":":
+                self.p += 2
+                items.append(self.type_expr())
+                named = True
+            elif kind in _ANY_NAME and k[self.p + 1] == "?" and k[self.p + 2] == ":":
+                self.p += 3
+                items.append(self.type_expr())
+                named = True
+            else:
+                items.append(self.type_expr())
+            if k[self.p] != ",":
+                break
+            self.p += 1
+        return items, named
+
+    def paren_type(self) -> tuple:
+        lp = self.p
+        self.p += 1
+        saved = self.in_cast
+        self.in_cast = False
+        items, named = self.type_items()
+        self.in_cast = saved
+        self.expect_match(")", "(", lp)
+        if self.k[self.p] == "->":
+            self.p += 1
+            if saved:
+                self.type_postfix()
+            else:
+                self.type_union(False)
+            return ("fn",)
+        if len(items) == 1 and not named:
+            return items[0]
+        return ("tup", items)
