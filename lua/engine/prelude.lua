@@ -1,0 +1,1561 @@
+-- The shard prelude: everything that runs inside one Lua state hosting many processes.
+--
+-- A shard is one Lua 5.4 state. A process is a set of tasks (coroutines: the main task
+-- plus coroutine.spawn tasks) sharing one private _ENV. The shard keeps its own run
+-- queue of tasks, so a message, a wake-up or a channel hand-off between processes of
+-- this shard is a table operation with no crossing into Python. Python sees the shard
+-- as one unit: `run_batch(budget)` runs tasks until the queue is empty or the budget
+-- is spent and returns whether work remains and when the next timer is due.
+--
+-- Crossings into Python go through the host table `H` handed to this chunk:
+--   H.pull()                  next incoming item (see `pull_incoming`)
+--   H.mono()                  monotonic seconds
+--   H.spawn(parent, id, host, flags, exec_tag)   -> pid, here | nil, kind, message
+--   H.post(from, to, topic, n, blob)              -> true | nil, kind, message
+--   H.resolve(dest)           -> pid, here | nil, kind, message
+--   H.exit(pid, ok, blob, errblob)                a process finished
+--   H.topology(op, pid, target, extra)            -> true | nil, kind, message
+--   H.command(pid, tag, name, ...)                -> true, values... (done) | false (pending)
+--   H.chunk(entry_id)          -> code, chunkname, method, modules, imports
+--   H.log(pid, level, message, fields_blob)
+-- Blobs are msgpack strings made by `encode` below; scalars cross as themselves.
+local H = ...
+
+local type, pairs, ipairs, next, select, error, pcall, xpcall, tostring_raw =
+    type, pairs, ipairs, next, select, error, pcall, xpcall, tostring
+local setmetatable, getmetatable, rawget, rawset, rawequal = setmetatable, getmetatable, rawget, rawset, rawequal
+local co_create, co_resume, co_yield, co_status, co_running, co_close, co_wrap_raw, co_isyieldable =
+    coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running,
+    coroutine.close, coroutine.wrap, coroutine.isyieldable
+local string_format, string_byte, string_char, string_sub, string_find, string_rep =
+    string.format, string.byte, string.char, string.sub, string.find, string.rep
+local string_pack, string_unpack = string.pack, string.unpack
+local math_type, math_floor, math_huge = math.type, math.floor, math.huge
+local table_concat, table_unpack, table_insert, table_remove = table.concat, table.unpack, table.insert, table.remove
+local debug_traceback = debug.traceback
+local load = load
+
+local M = {} -- what the prelude returns to Python
+
+---------------------------------------------------------------------------------------
+-- numbers as the reference prints them: an integral float prints without ".0"
+
+local function fmtnum(x)
+  return string_format("%.14g", x)
+end
+
+local function tostring_w(v)
+  if math_type(v) == "float" then return fmtnum(v) end
+  return tostring_raw(v)
+end
+
+local function wcat(...)
+  local n = select("#", ...)
+  if n == 2 then
+    local a, b = ...
+    if math_type(a) == "float" then a = fmtnum(a) end
+    if math_type(b) == "float" then b = fmtnum(b) end
+    return a .. b
+  end
+  local t = { ... }
+  local acc = t[n]
+  if math_type(acc) == "float" then acc = fmtnum(acc) end
+  for i = n - 1, 1, -1 do
+    local v = t[i]
+    if math_type(v) == "float" then v = fmtnum(v) end
+    acc = v .. acc
+  end
+  return acc
+end
+
+local format_cache = setmetatable({}, { __mode = "k" })
+local function string_args(fmt)
+  local idx = format_cache[fmt]
+  if idx then return idx end
+  idx = {}
+  local argn = 0
+  for spec in fmt:gmatch("%%[-+ #0]*%d*%.?%d*([%a%%])") do
+    if spec ~= "%" then
+      argn = argn + 1
+      if spec == "s" then idx[#idx + 1] = argn end
+    end
+  end
+  format_cache[fmt] = idx
+  return idx
+end
+
+local function format_w(fmt, ...)
+  if type(fmt) ~= "string" then return string_format(fmt, ...) end
+  local idx = string_args(fmt)
+  if #idx == 0 then return string_format(fmt, ...) end
+  local n = select("#", ...)
+  local args = { ... }
+  for i = 1, #idx do
+    local k = idx[i]
+    local v = args[k]
+    if math_type(v) == "float" then args[k] = fmtnum(v) end
+  end
+  return string_format(fmt, table_unpack(args, 1, n))
+end
+
+local function concat_w(t, sep, i, j)
+  i = i or 1
+  j = j or #t
+  local parts = {}
+  for k = i, j do
+    local v = t[k]
+    if math_type(v) == "float" then v = fmtnum(v) end
+    parts[#parts + 1] = v
+  end
+  return table_concat(parts, sep or "")
+end
+
+-- the real string table gets the reference's format (method syntax reaches it)
+string.format = format_w
+table.concat = concat_w
+
+---------------------------------------------------------------------------------------
+-- read-only proxies for library and module tables
+
+local protected = setmetatable({}, { __mode = "k" })
+
+local function readonly(t, name)
+  local proxy = {}
+  local mt = {
+    __index = t,
+    __newindex = function(_, k)
+      error(string_format("attempt to modify read-only table '%s' (field '%s')", name or "?", tostring_raw(k)), 2)
+    end,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  }
+  setmetatable(proxy, mt)
+  protected[proxy] = true
+  protected[t] = true
+  return proxy
+end
+
+local function rawset_w(t, k, v)
+  if protected[t] then error("attempt to modify a read-only table", 2) end
+  return rawset(t, k, v)
+end
+
+local function setmetatable_w(t, mt)
+  if protected[t] then error("cannot change a protected metatable", 2) end
+  return setmetatable(t, mt)
+end
+
+-- hide the string metatable
+do
+  local smt = getmetatable("")
+  smt.__metatable = false
+end
+
+---------------------------------------------------------------------------------------
+-- errors
+
+local ERR = {}
+ERR.__index = ERR
+ERR.__name = "error"
+local KINDS = {
+  NOT_FOUND = "NotFound", ALREADY_EXISTS = "AlreadyExists", INVALID = "Invalid",
+  PERMISSION_DENIED = "PermissionDenied", UNAVAILABLE = "Unavailable", INTERNAL = "Internal",
+  CANCELED = "Canceled", CONFLICT = "Conflict", TIMEOUT = "Timeout", RATE_LIMITED = "RateLimited",
+  UNKNOWN = "",
+}
+
+local function new_error(kind, message, retryable, details, stack)
+  return setmetatable({ k = kind or "", m = message or "", r = retryable, d = details, s = stack }, ERR)
+end
+
+local function is_error(v) return getmetatable(v) == ERR end
+
+ERR.__tostring = function(e) return e.m end
+ERR.__concat = function(a, b)
+  if is_error(a) then a = a.m elseif math_type(a) == "float" then a = fmtnum(a) end
+  if is_error(b) then b = b.m elseif math_type(b) == "float" then b = fmtnum(b) end
+  return tostring_raw(a) .. tostring_raw(b)
+end
+ERR.__eq = function(a, b) return a.k == b.k and a.m == b.m end
+function ERR:kind() return self.k end
+function ERR:message() return self.m end
+function ERR:retryable() return self.r end
+function ERR:details() return self.d end
+function ERR:stack() return self.s or "" end
+
+local RETRYABLE = { Timeout = true, Unavailable = true, RateLimited = true }
+
+local errors_mod = {}
+for k, v in pairs(KINDS) do errors_mod[k] = v end
+function errors_mod.new(a, b)
+  if type(a) == "table" and not is_error(a) then
+    local msg = a.message
+    if msg ~= nil and type(msg) ~= "string" then msg = tostring_w(msg) end
+    return new_error(a.kind or "", msg or "", a.retryable, a.details)
+  end
+  if is_error(a) then return a end
+  if a == nil then error("errors.new: message required", 2) end
+  return new_error("", tostring_w(a), nil, nil, debug_traceback("", 2))
+end
+function errors_mod.wrap(e, context)
+  if e == nil then return nil end
+  if not is_error(e) then e = new_error("", tostring_w(e)) end
+  local w = new_error(e.k, e.m, e.r, e.d, (context or "") .. "\n" .. (e.s or ""))
+  w.cause = e
+  return w
+end
+function errors_mod.is(e, kind)
+  if not is_error(e) then return false end
+  while e do
+    if e.k == kind then return true end
+    e = e.cause
+  end
+  return false
+end
+function errors_mod.unwrap(e)
+  if is_error(e) then return e.cause end
+  return nil
+end
+function errors_mod.call_stack(e)
+  if not is_error(e) or not e.s then return nil end
+  return { thread = "main", frames = {} }
+end
+function errors_mod.retryable(e)
+  if not is_error(e) then return false end
+  if e.r ~= nil then return e.r end
+  return RETRYABLE[e.k] or false
+end
+
+-- a raised Lua value turned into an error object at a boundary
+local function to_error(v, default_kind)
+  if is_error(v) then return v end
+  if v == nil then v = "nil" end
+  return new_error(default_kind or "", tostring_w(v))
+end
+
+---------------------------------------------------------------------------------------
+-- msgpack: how values cross between shards and into Python
+
+local MP_ERR, MP_CHAN = 1, 2
+
+local encode_into
+local function encode_str(buf, s)
+  local n = #s
+  if n < 32 then buf[#buf + 1] = string_char(0xa0 + n)
+  elseif n < 256 then buf[#buf + 1] = string_pack(">BB", 0xd9, n)
+  elseif n < 65536 then buf[#buf + 1] = string_pack(">BI2", 0xda, n)
+  else buf[#buf + 1] = string_pack(">BI4", 0xdb, n) end
+  buf[#buf + 1] = s
+end
+
+local function encode_int(buf, v)
+  if v >= 0 then
+    if v < 128 then buf[#buf + 1] = string_char(v)
+    elseif v < 256 then buf[#buf + 1] = string_pack(">BB", 0xcc, v)
+    elseif v < 65536 then buf[#buf + 1] = string_pack(">BI2", 0xcd, v)
+    elseif v < 4294967296 then buf[#buf + 1] = string_pack(">BI4", 0xce, v)
+    else buf[#buf + 1] = string_pack(">Bi8", 0xd3, v) end
+  else
+    if v >= -32 then buf[#buf + 1] = string_pack(">b", v)
+    elseif v >= -128 then buf[#buf + 1] = string_pack(">Bb", 0xd0, v)
+    elseif v >= -32768 then buf[#buf + 1] = string_pack(">Bi2", 0xd1, v)
+    elseif v >= -2147483648 then buf[#buf + 1] = string_pack(">Bi4", 0xd2, v)
+    else buf[#buf + 1] = string_pack(">Bi8", 0xd3, v) end
+  end
+end
+
+local function encode_map_header(buf, n)
+  if n < 16 then buf[#buf + 1] = string_char(0x80 + n)
+  elseif n < 65536 then buf[#buf + 1] = string_pack(">BI2", 0xde, n)
+  else buf[#buf + 1] = string_pack(">BI4", 0xdf, n) end
+end
+
+local function encode_array_header(buf, n)
+  if n < 16 then buf[#buf + 1] = string_char(0x90 + n)
+  elseif n < 65536 then buf[#buf + 1] = string_pack(">BI2", 0xdc, n)
+  else buf[#buf + 1] = string_pack(">BI4", 0xdd, n) end
+end
+
+encode_into = function(buf, v, depth)
+  local t = type(v)
+  if t == "nil" then buf[#buf + 1] = "\xc0"
+  elseif t == "boolean" then buf[#buf + 1] = v and "\xc3" or "\xc2"
+  elseif t == "number" then
+    if math_type(v) == "integer" then encode_int(buf, v)
+    else buf[#buf + 1] = string_pack(">Bd", 0xcb, v) end
+  elseif t == "string" then encode_str(buf, v)
+  elseif t == "table" then
+    if depth > 100 then error("value nested too deeply to send") end
+    local mt = getmetatable(v)
+    if mt == ERR then
+      local inner = {}
+      encode_map_header(inner, 4)
+      encode_str(inner, "kind"); encode_str(inner, v.k)
+      encode_str(inner, "message"); encode_str(inner, v.m)
+      encode_str(inner, "retryable"); encode_into(inner, v.r, depth + 1)
+      encode_str(inner, "details"); encode_into(inner, v.d, depth + 1)
+      local body = table_concat(inner)
+      buf[#buf + 1] = string_pack(">BI4b", 0xc9, #body, MP_ERR)
+      buf[#buf + 1] = body
+      return
+    end
+    if mt and mt.__wippy_encode then
+      return encode_into(buf, mt.__wippy_encode(v), depth)
+    end
+    local n = #v
+    local count = 0
+    for _ in next, v do count = count + 1 end
+    if count == n and n > 0 then
+      encode_array_header(buf, n)
+      for i = 1, n do encode_into(buf, v[i], depth + 1) end
+    elseif count == 0 then
+      buf[#buf + 1] = "\x90"
+    else
+      encode_map_header(buf, count)
+      for k, val in next, v do
+        encode_into(buf, k, depth + 1)
+        encode_into(buf, val, depth + 1)
+      end
+    end
+  else
+    -- functions, threads and userdata do not cross process boundaries
+    buf[#buf + 1] = "\xc0"
+  end
+end
+
+local function encode(v)
+  local buf = {}
+  encode_into(buf, v, 0)
+  return table_concat(buf)
+end
+
+local decode_at
+local function decode_n(s, pos, n, is_map, depth)
+  local t = {}
+  if is_map then
+    for _ = 1, n do
+      local k, v
+      k, pos = decode_at(s, pos, depth + 1)
+      v, pos = decode_at(s, pos, depth + 1)
+      if k ~= nil then t[k] = v end
+    end
+  else
+    for i = 1, n do
+      t[i], pos = decode_at(s, pos, depth + 1)
+    end
+  end
+  return t, pos
+end
+
+local function decode_ext(s, pos, len, etype, depth)
+  local body = string_sub(s, pos, pos + len - 1)
+  if etype == MP_ERR then
+    local m = decode_at(body, 1, depth + 1)
+    return new_error(m.kind, m.message, m.retryable, m.details), pos + len
+  end
+  return nil, pos + len
+end
+
+decode_at = function(s, pos, depth)
+  local b = string_byte(s, pos)
+  if b < 0x80 then return b, pos + 1 end
+  if b >= 0xe0 then return b - 256, pos + 1 end
+  if b >= 0xa0 and b < 0xc0 then
+    local n = b - 0xa0
+    return string_sub(s, pos + 1, pos + n), pos + 1 + n
+  end
+  if b >= 0x90 and b < 0xa0 then return decode_n(s, pos + 1, b - 0x90, false, depth) end
+  if b >= 0x80 and b < 0x90 then return decode_n(s, pos + 1, b - 0x80, true, depth) end
+  if b == 0xc0 then return nil, pos + 1 end
+  if b == 0xc2 then return false, pos + 1 end
+  if b == 0xc3 then return true, pos + 1 end
+  if b == 0xcb then return string_unpack(">d", s, pos + 1) end
+  if b == 0xca then return string_unpack(">f", s, pos + 1) end
+  if b == 0xcc then return string_unpack(">B", s, pos + 1) end
+  if b == 0xcd then return string_unpack(">I2", s, pos + 1) end
+  if b == 0xce then return string_unpack(">I4", s, pos + 1) end
+  if b == 0xcf then return string_unpack(">i8", s, pos + 1) end
+  if b == 0xd0 then return string_unpack(">b", s, pos + 1) end
+  if b == 0xd1 then return string_unpack(">i2", s, pos + 1) end
+  if b == 0xd2 then return string_unpack(">i4", s, pos + 1) end
+  if b == 0xd3 then return string_unpack(">i8", s, pos + 1) end
+  if b == 0xd9 or b == 0xc4 then
+    local n = string_byte(s, pos + 1)
+    return string_sub(s, pos + 2, pos + 1 + n), pos + 2 + n
+  end
+  if b == 0xda or b == 0xc5 then
+    local n = string_unpack(">I2", s, pos + 1)
+    return string_sub(s, pos + 3, pos + 2 + n), pos + 3 + n
+  end
+  if b == 0xdb or b == 0xc6 then
+    local n = string_unpack(">I4", s, pos + 1)
+    return string_sub(s, pos + 5, pos + 4 + n), pos + 5 + n
+  end
+  if b == 0xdc then return decode_n(s, pos + 3, string_unpack(">I2", s, pos + 1), false, depth) end
+  if b == 0xdd then return decode_n(s, pos + 5, string_unpack(">I4", s, pos + 1), false, depth) end
+  if b == 0xde then return decode_n(s, pos + 3, string_unpack(">I2", s, pos + 1), true, depth) end
+  if b == 0xdf then return decode_n(s, pos + 5, string_unpack(">I4", s, pos + 1), true, depth) end
+  if b == 0xd4 then return decode_ext(s, pos + 2, 1, string_unpack(">b", s, pos + 1), depth) end
+  if b == 0xd5 then return decode_ext(s, pos + 2, 2, string_unpack(">b", s, pos + 1), depth) end
+  if b == 0xd6 then return decode_ext(s, pos + 2, 4, string_unpack(">b", s, pos + 1), depth) end
+  if b == 0xd7 then return decode_ext(s, pos + 2, 8, string_unpack(">b", s, pos + 1), depth) end
+  if b == 0xd8 then return decode_ext(s, pos + 2, 16, string_unpack(">b", s, pos + 1), depth) end
+  if b == 0xc7 then
+    local n, et = string_unpack(">Bb", s, pos + 1)
+    return decode_ext(s, pos + 3, n, et, depth)
+  end
+  if b == 0xc8 then
+    local n, et = string_unpack(">I2b", s, pos + 1)
+    return decode_ext(s, pos + 4, n, et, depth)
+  end
+  if b == 0xc9 then
+    local n, et = string_unpack(">I4b", s, pos + 1)
+    return decode_ext(s, pos + 6, n, et, depth)
+  end
+  error("bad msgpack byte " .. b)
+end
+
+local function decode(s)
+  if s == nil then return nil end
+  return (decode_at(s, 1, 0))
+end
+
+-- a value crossing to Python: scalars as themselves, everything else as a blob (n = 1)
+local function export(v)
+  local t = type(v)
+  if t == "table" then return 1, encode(v) end
+  if t == "function" or t == "thread" or t == "userdata" then return 0, nil end
+  return 0, v
+end
+
+local function import(kind, v)
+  if kind == 1 then return decode(v) end
+  return v
+end
+
+---------------------------------------------------------------------------------------
+-- deep copy for messages between processes of this shard
+
+local CHAN -- channel metatable, defined below
+
+local function deepcopy(v, seen)
+  if type(v) ~= "table" then
+    local t = type(v)
+    if t == "function" or t == "thread" or t == "userdata" then return nil end
+    return v
+  end
+  local mt = getmetatable(v)
+  if mt == ERR or mt == CHAN then return v end
+  seen = seen or {}
+  local c = seen[v]
+  if c then return c end
+  c = {}
+  seen[v] = c
+  for k, val in next, v do
+    c[deepcopy(k, seen)] = deepcopy(val, seen)
+  end
+  if mt ~= nil and type(mt) == "table" then setmetatable(c, mt) end
+  return c
+end
+
+---------------------------------------------------------------------------------------
+-- tasks and the run queue
+
+local SYS = {} -- marker of a runtime yield (passes through user coroutines)
+local BLOCK = {} -- the task is parked somewhere that will wake it
+local procs = {} -- pid -> process record
+local rq, rq_head, rq_tail = {}, 1, 0
+local current -- process record of the running task
+local current_task
+local deadlock_check = {}
+
+local function wake(t, ...)
+  -- make a parked task runnable with the values its blocking call returns
+  if t.p.dead then return end
+  t.ra = select("#", ...) > 0 and table.pack(...) or nil
+  rq_tail = rq_tail + 1
+  rq[rq_tail] = t
+end
+
+local function block()
+  -- park the running task until someone calls wake(task, ...)
+  return co_yield(SYS, BLOCK)
+end
+
+---------------------------------------------------------------------------------------
+-- timers: a binary heap per shard; Python is told the next deadline
+
+local theap, tseq = {}, 0
+
+local function theap_push(tm)
+  local n = #theap + 1
+  theap[n] = tm
+  while n > 1 do
+    local parent = n // 2
+    local a, b = theap[parent], tm
+    if a.at < b.at or (a.at == b.at and a.seq < b.seq) then break end
+    theap[parent], theap[n] = tm, a
+    n = parent
+  end
+end
+
+local function theap_pop()
+  local top = theap[1]
+  local n = #theap
+  local last = theap[n]
+  theap[n] = nil
+  n = n - 1
+  if n > 0 then
+    theap[1] = last
+    local i = 1
+    while true do
+      local l, r = 2 * i, 2 * i + 1
+      local m = i
+      if l <= n and (theap[l].at < theap[m].at or (theap[l].at == theap[m].at and theap[l].seq < theap[m].seq)) then m = l end
+      if r <= n and (theap[r].at < theap[m].at or (theap[r].at == theap[m].at and theap[r].seq < theap[m].seq)) then m = r end
+      if m == i then break end
+      theap[i], theap[m] = theap[m], theap[i]
+      i = m
+    end
+  end
+  return top
+end
+
+local function add_timer(delay_s, fire, owner)
+  tseq = tseq + 1
+  local tm = { at = H.mono() + delay_s, seq = tseq, fire = fire, p = owner, live = true }
+  theap_push(tm)
+  return tm
+end
+
+local function fire_timers()
+  if theap[1] == nil then return end
+  local now = H.mono()
+  while theap[1] and theap[1].at <= now do
+    local tm = theap_pop()
+    if tm.live and not (tm.p and tm.p.dead) then
+      tm.live = false
+      tm.fire(tm, now)
+    end
+  end
+end
+
+---------------------------------------------------------------------------------------
+-- channels (process-local; resolved entirely in Lua)
+
+CHAN = {}
+CHAN.__index = CHAN
+CHAN.__name = "channel"
+CHAN.__metatable = false
+
+local function new_channel(size)
+  if size ~= nil and (type(size) ~= "number" or size < 0) then
+    error("channel size must be a non-negative number", 3)
+  end
+  size = math_floor(size or 0)
+  return setmetatable({ cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {}, closed = false }, CHAN)
+end
+
+local function q_push(q, w) q[#q + 1] = w end
+local function q_pop_live(q)
+  -- first waiter whose task is alive and whose select has not already fired
+  while #q > 0 do
+    local w = table_remove(q, 1)
+    if not w.t.p.dead and not (w.sel and w.sel.done) then return w end
+  end
+  return nil
+end
+
+local function buf_len(ch) return ch.bt - ch.bh + 1 end
+local function buf_push(ch, v) ch.bt = ch.bt + 1; ch.buf[ch.bt] = v end
+local function buf_pop(ch)
+  local v = ch.buf[ch.bh]
+  ch.buf[ch.bh] = nil
+  ch.bh = ch.bh + 1
+  return v
+end
+
+local deliver_retained -- defined with processes
+
+-- complete a waiting receiver (plain or select) with a value
+local function finish_recv(w, v, ok)
+  if w.sel then
+    w.sel.done = true
+    wake(w.t, { channel = w.ch, value = v, ok = ok })
+  else
+    wake(w.t, v, ok)
+  end
+end
+
+local function finish_send(w, okv, err)
+  if w.sel then
+    w.sel.done = true
+    wake(w.t, { channel = w.ch, value = w.v, ok = okv })
+  else
+    wake(w.t, okv, err)
+  end
+end
+
+-- non-blocking send attempt; returns true when the value was taken
+local function try_send(ch, v)
+  if ch.closed then return false end
+  local w = q_pop_live(ch.recvq)
+  if w then finish_recv(w, v, true); return true end
+  if buf_len(ch) < ch.cap then buf_push(ch, v); return true end
+  return false
+end
+
+-- non-blocking receive attempt; returns got, value, ok
+local function try_recv(ch)
+  if buf_len(ch) > 0 then
+    local v = buf_pop(ch)
+    local w = q_pop_live(ch.sendq)
+    if w then buf_push(ch, w.v); finish_send(w, true) end
+    return true, v, true
+  end
+  local w = q_pop_live(ch.sendq)
+  if w then finish_send(w, true); return true, w.v, true end
+  if ch.owner and not ch.owner.dead then
+    -- a process-owned channel (inbox, events, listen) may have retained messages
+    local got, v = deliver_retained(ch.owner, ch)
+    if got then return true, v, true end
+  end
+  if ch.closed then return true, nil, false end
+  return false
+end
+
+function CHAN:send(v)
+  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  if self.closed then error("send on closed channel", 2) end
+  if try_send(self, v) then return true end
+  local t = current_task
+  local p = t.p
+  p.chanwait = p.chanwait + 1
+  q_push(self.sendq, { t = t, v = v, ch = self })
+  local ok, err = block()
+  p.chanwait = p.chanwait - 1
+  if ok == nil and err then error(err, 2) end
+  return true
+end
+
+function CHAN:receive()
+  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  local got, v, ok = try_recv(self)
+  if got then return v, ok end
+  local t = current_task
+  local p = t.p
+  p.chanwait = p.chanwait + 1
+  q_push(self.recvq, { t = t, ch = self })
+  v, ok = block()
+  p.chanwait = p.chanwait - 1
+  return v, ok
+end
+
+local function close_channel(self)
+  if self.closed then return end
+  self.closed = true
+  local w = q_pop_live(self.recvq)
+  while w do
+    finish_recv(w, nil, false)
+    w = q_pop_live(self.recvq)
+  end
+  w = q_pop_live(self.sendq)
+  while w do
+    if w.sel then finish_send(w, false) else wake(w.t, nil, "send on closed channel") end
+    w = q_pop_live(self.sendq)
+  end
+end
+
+function CHAN:close()
+  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  if self.owner then error("cannot close a process-owned channel", 2) end
+  close_channel(self)
+end
+
+local CASE = {}
+CASE.__index = CASE
+function CHAN:case_receive()
+  return setmetatable({ ch = self, recv = true }, CASE)
+end
+function CHAN:case_send(v)
+  return setmetatable({ ch = self, recv = false, v = v }, CASE)
+end
+
+local function channel_select(cases)
+  if type(cases) ~= "table" then error("select requires a table of cases", 2) end
+  local list = {}
+  for _, c in ipairs(cases) do
+    if getmetatable(c) == CASE then list[#list + 1] = c end
+  end
+  -- first ready case in table order
+  for i = 1, #list do
+    local c = list[i]
+    local ch = c.ch
+    if c.recv then
+      local got, v, ok = try_recv(ch)
+      if got then return { channel = ch, value = v, ok = ok } end
+    else
+      if ch.closed then error("send on closed channel", 2) end
+      if try_send(ch, c.v) then return { channel = ch, value = c.v, ok = true } end
+    end
+  end
+  if cases.default then return { default = true, ok = true } end
+  local t = current_task
+  local p = t.p
+  local sel = { done = false }
+  for i = 1, #list do
+    local c = list[i]
+    if c.recv then q_push(c.ch.recvq, { t = t, ch = c.ch, sel = sel })
+    else q_push(c.ch.sendq, { t = t, ch = c.ch, sel = sel, v = c.v }) end
+  end
+  if #list == 0 then
+    p.stuck = true
+    deadlock_check[#deadlock_check + 1] = p
+  else
+    p.chanwait = p.chanwait + 1
+  end
+  local r = block()
+  if #list > 0 then p.chanwait = p.chanwait - 1 end
+  return r
+end
+
+local channel_mod = {
+  new = function(size) return new_channel(size) end,
+  select = channel_select,
+}
+
+---------------------------------------------------------------------------------------
+-- runtime yields: external commands completed by Python
+
+local function ext_command(name, ...)
+  local t = current_task
+  local p = t.p
+  p.tagseq = p.tagseq + 1
+  local tag = p.tagseq
+  local r = table.pack(H.command(p.pid, tag, name, ...))
+  if r[1] then return table_unpack(r, 2, r.n) end
+  p.pending[tag] = t
+  p.npending = p.npending + 1
+  return block()
+end
+
+local function sleep_ns(ns)
+  if type(ns) ~= "number" or ns <= 0 then return end
+  local t = current_task
+  local p = t.p
+  p.npending = p.npending + 1
+  add_timer(ns / 1e9, function() p.npending = p.npending - 1; wake(t) end, p)
+  block()
+end
+
+local TIMER = {}
+TIMER.__index = TIMER
+function TIMER:stop()
+  if self.live then
+    self.live = false
+    self.tm.live = false
+    if self.period == 0 then close_channel(self.channel) end
+    return true
+  end
+  return false
+end
+function TIMER:reset(ns)
+  local was = self.live
+  self.tm.live = false
+  self.live = true
+  local me = self
+  self.tm = add_timer(ns / 1e9, function(tm, now) me:_fire(now) end, self.p)
+  return was
+end
+function TIMER:_fire()
+  local v = self.make(H.wall_ns())
+  try_send(self.channel, v)
+  if self.period > 0 then
+    local me = self
+    self.tm = add_timer(self.period / 1e9, function(tm, now) me:_fire(now) end, self.p)
+  else
+    self.live = false
+    close_channel(self.channel)
+  end
+end
+
+local function new_timer(ns, period_ns, make)
+  local ch = new_channel(1)
+  local tmr = setmetatable({ channel = ch, period = period_ns or 0, live = true, p = current and current or nil,
+    make = make or function(w) return w end }, TIMER)
+  tmr.tm = add_timer((ns or 0) / 1e9, function(tm, now) tmr:_fire(now) end, tmr.p)
+  return tmr
+end
+
+---------------------------------------------------------------------------------------
+-- coroutines: user coroutines pass runtime yields through to the task
+
+local function resume_through(co, ...)
+  local r = table.pack(co_resume(co, ...))
+  while r[1] and r[2] == SYS and co_status(co) == "suspended" do
+    -- a runtime yield from inside the user coroutine: forward it to our own resumer
+    local back = table.pack(co_yield(table_unpack(r, 2, r.n)))
+    r = table.pack(co_resume(co, table_unpack(back, 1, back.n)))
+  end
+  return table_unpack(r, 1, r.n)
+end
+
+local function spawn_task(p, fn, ...)
+  local t = { co = co_create(fn), p = p, ra = table.pack(...) }
+  p.ntasks = p.ntasks + 1
+  rq_tail = rq_tail + 1
+  rq[rq_tail] = t
+  return t
+end
+
+local coroutine_mod = {
+  create = co_create,
+  resume = function(co, ...) return resume_through(co, ...) end,
+  yield = co_yield,
+  status = co_status,
+  running = co_running,
+  isyieldable = co_isyieldable,
+  close = co_close,
+  wrap = function(fn)
+    local co = co_create(fn)
+    return function(...)
+      local r = table.pack(resume_through(co, ...))
+      if r[1] then return table_unpack(r, 2, r.n) end
+      local e = r[2]
+      if type(e) == "string" then error(e, 0) end
+      error(e, 0)
+    end
+  end,
+  spawn = function(fn)
+    if type(fn) ~= "function" then error("coroutine.spawn requires a function", 2) end
+    local t = spawn_task(current, fn)
+    return t.co
+  end,
+}
+
+---------------------------------------------------------------------------------------
+-- messages and the process-side router
+
+local MSG = {}
+MSG.__index = MSG
+MSG.__name = "message"
+function MSG:topic() return self.topic_ end
+function MSG:from() return self.from_ end
+local PAYLOAD = {}
+PAYLOAD.__index = PAYLOAD
+PAYLOAD.__name = "payload"
+local function new_payload(v, fmt) return setmetatable({ v = v, fmt = fmt or "lua/any" }, PAYLOAD) end
+function PAYLOAD:data() return self.v, nil end
+function PAYLOAD:get_format() return self.fmt end
+function PAYLOAD:unmarshal() return self.v end
+function PAYLOAD:transcode(fmt) return new_payload(self.v, fmt), nil end
+PAYLOAD.__wippy_encode = function(pl) return pl.v end
+function MSG:payload()
+  local vals = self.vals
+  if vals.n == 1 then return new_payload(vals[1]) end
+  local t = {}
+  for i = 1, vals.n do t[i] = new_payload(vals[i]) end
+  return t
+end
+MSG.__tostring = function(m) return "message(" .. tostring_raw(m.topic_) .. ")" end
+MSG.__wippy_encode = function(m) return { topic = m.topic_, from = m.from_, payload = m.vals } end
+
+local function msg_value(sub, m)
+  if sub.message then
+    return setmetatable({ topic_ = m.topic, from_ = m.from, vals = m.vals }, MSG)
+  end
+  if m.vals.n == 1 then return m.vals[1] end
+  local t = {}
+  for i = 1, m.vals.n do t[i] = m.vals[i] end
+  return t
+end
+
+local function route(p, m)
+  local topic = m.topic
+  if topic == "@events" then return p.events_ch, false end
+  local sub = p.subs and p.subs[topic]
+  if sub then return sub.ch, sub end
+  if p.inbox_ch then return p.inbox_ch, p.inbox_sub end
+  return nil
+end
+
+local function value_for(p, ch, sub, m)
+  if m.topic == "@events" then return m.vals[1] end
+  return msg_value(sub, m)
+end
+
+-- try to deliver retained messages in order; with `want`, take the first message routed
+-- to that channel for the caller instead of pushing it into the channel
+deliver_retained = function(p, want)
+  local mq = p.mq
+  if #mq == 0 then return false end
+  local failed = nil
+  local i = 1
+  while i <= #mq do
+    local m = mq[i]
+    local ch, sub = route(p, m)
+    if ch and not (failed and failed[ch]) then
+      local v = value_for(p, ch, sub, m)
+      if want == ch then
+        table_remove(mq, i)
+        return true, v
+      end
+      if try_send(ch, v) then
+        table_remove(mq, i)
+      else
+        failed = failed or {}
+        failed[ch] = true
+        i = i + 1
+      end
+    else
+      i = i + 1
+    end
+  end
+  return false
+end
+
+local function fail_process(p, err) end -- forward declaration, set below
+
+local function deliver(p, from, topic, vals)
+  if topic == "@events" then
+    local ev = vals[1]
+    if ev and ev.kind == "pid.link.down" and not p.trap then
+      fail_process(p, new_error("", "linked process failed"))
+      return
+    end
+  end
+  local mq = p.mq
+  mq[#mq + 1] = { from = from, topic = topic, vals = vals }
+  if #mq == 1 then
+    local ch, sub = route(p, mq[1])
+    if ch then
+      if try_send(ch, value_for(p, ch, sub, mq[1])) then table_remove(mq, 1) end
+    end
+  else
+    deliver_retained(p)
+  end
+end
+
+local function owned_channel(p, size)
+  local ch = new_channel(size)
+  ch.owner = p
+  return ch
+end
+
+---------------------------------------------------------------------------------------
+-- processes
+
+local factories = {} -- entry id -> { fn, method, base }
+local ENV_BASE -- shared globals (filled by M.setup)
+local module_tables = {} -- name -> readonly module
+local shard_globals = {}
+
+local function finish_process(p, ok, value, err)
+  if p.dead then return end
+  p.dead = true
+  procs[p.pid] = nil
+  -- release what the process holds
+  for _, tm in pairs(p.timers or {}) do tm.live = false end
+  local okflag = ok and true or false
+  local vk, vv = export(value)
+  local errblob = nil
+  if err ~= nil then errblob = encode(to_error(err, "Internal")) end
+  H.exit(p.pid, okflag, vk, vv, errblob)
+end
+
+fail_process = function(p, err)
+  finish_process(p, false, nil, err)
+end
+
+local function traceback_handler(e)
+  if type(e) == "string" or is_error(e) then return e end
+  return e
+end
+
+local function run_task(t)
+  local p = t.p
+  if p.dead then return end
+  current = p
+  current_task = t
+  local ra = t.ra
+  t.ra = nil
+  local r
+  if ra then r = table.pack(co_resume(t.co, table_unpack(ra, 1, ra.n)))
+  else r = table.pack(co_resume(t.co)) end
+  current_task = nil
+  if p.dead then return end
+  if not r[1] then
+    -- an uncaught error in any task fails the process
+    local e = r[2]
+    fail_process(p, e)
+    return
+  end
+  if co_status(t.co) == "dead" then
+    p.ntasks = p.ntasks - 1
+    if t == p.main then
+      -- main returned: the process ends and its other tasks die with it
+      local value, second = r[2], r[3]
+      if second ~= nil and (type(second) == "string" or is_error(second)) then
+        finish_process(p, false, nil, second)
+      else
+        finish_process(p, true, value, nil)
+      end
+    end
+    return
+  end
+  if r[2] == SYS then
+    -- parked (BLOCK): someone will wake it
+    return
+  end
+  -- a bare coroutine.yield() in a task: cooperative reschedule
+  rq_tail = rq_tail + 1
+  rq[rq_tail] = t
+end
+
+local function make_require(allowed)
+  return function(name)
+    local v = allowed[name]
+    if v == nil then error(string_format("module '%s' not found", tostring_raw(name)), 2) end
+    return v
+  end
+end
+
+local function load_factory(entry_id)
+  local f = factories[entry_id]
+  if f then return f end
+  local code, chunkname, method, modules, imports = H.chunk(entry_id)
+  if code == nil then return nil, chunkname end
+  local fn, err = load("return function(_ENV, ...) " .. code .. "\nend", "=" .. chunkname, "t", {})
+  if not fn then return nil, err end
+  fn = fn()
+  -- the entry's globals: shared base plus listed modules bound under their names
+  local base = setmetatable({}, { __index = ENV_BASE })
+  local allowed = {}
+  if modules then
+    for _, name in ipairs(modules) do
+      local m = module_tables[name]
+      if m == nil then m = M.load_module(name) end
+      if m ~= nil then
+        allowed[name] = m
+        rawset(base, name, m)
+      end
+    end
+  end
+  f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports }
+  base.require = make_require(allowed)
+  f.env_mt = { __index = base, __metatable = false }
+  factories[entry_id] = f
+  return f
+end
+
+local function new_env(f)
+  local env = setmetatable({}, f.env_mt)
+  env._G = env
+  return env
+end
+
+local function library_value(lib_id, env_hint)
+  -- run a library.lua chunk for a process: its return value becomes the import
+  local lf, err = load_factory(lib_id)
+  if not lf then error(err or ("library not found: " .. lib_id)) end
+  local env = new_env(lf)
+  return lf.fn(env)
+end
+
+-- create a process of this shard; args are already copies owned by the new process
+local function create_process(pid, entry_id, flags, args)
+  local f, err = load_factory(entry_id)
+  local p = { pid = pid, entry = entry_id, mq = {}, ntasks = 0, chanwait = 0, npending = 0, pending = {},
+    tagseq = 0, trap = false, timers = nil }
+  procs[pid] = p
+  if not f then
+    fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
+    return
+  end
+  local env = new_env(f)
+  p.env = env
+  current = p
+  if f.imports then
+    for alias, lib in pairs(f.imports) do
+      local ok, v = pcall(library_value, lib)
+      if not ok then fail_process(p, v); return end
+      rawset(env, alias, v)
+    end
+    -- require also sees imports
+    local allowed = setmetatable({}, { __index = f.allowed })
+    for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
+    rawset(env, "require", make_require(allowed))
+  end
+  local ok, mod = pcall(f.fn, env)
+  if not ok then fail_process(p, mod); return end
+  local main
+  if type(mod) == "function" then main = mod
+  elseif type(mod) == "table" then main = mod[f.method]
+  end
+  if main == nil then main = rawget(env, f.method) end
+  if type(main) ~= "function" then
+    fail_process(p, new_error("NotFound", string_format('method "%s" not found in module', f.method)))
+    return
+  end
+  p.main = spawn_task(p, main, table_unpack(args, 1, args.n or #args))
+end
+
+---------------------------------------------------------------------------------------
+-- the process module
+
+local function check_topic(topic, verb)
+  if type(topic) ~= "string" or topic == "" then return new_error("Invalid", "topic cannot be empty") end
+  if string_byte(topic, 1) == 64 then return new_error("Invalid", "cannot " .. verb .. " to @ topics") end
+  return nil
+end
+
+local function send_local(target, from, topic, vals)
+  local copied = { n = vals.n }
+  for i = 1, vals.n do copied[i] = deepcopy(vals[i]) end
+  deliver(target, from, topic, copied)
+end
+
+local function proc_send(dest, topic, ...)
+  if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end
+  local terr = check_topic(topic, "send")
+  if terr then return nil, terr end
+  local me = current
+  local vals = table.pack(...)
+  local target = procs[dest]
+  if target and not target.dead then
+    send_local(target, me.pid, topic, vals)
+    return true
+  end
+  if type(dest) ~= "string" then return nil, new_error("Invalid", "invalid destination") end
+  if string_byte(dest, 1) ~= 123 then
+    -- a registered name: resolve first
+    local pid, kind, msg = H.resolve(dest)
+    if pid == nil then return nil, new_error(kind, msg) end
+    target = procs[pid]
+    if target and not target.dead then
+      send_local(target, me.pid, topic, vals)
+      return true
+    end
+    dest = pid
+  end
+  local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, encode(vals))
+  if ok then return true end
+  return nil, new_error(kind, msg)
+end
+
+local SPAWN_MONITOR, SPAWN_LINK = 1, 2
+
+local function do_spawn(flags, opts, id, host, ...)
+  if type(id) ~= "string" or type(host) ~= "string" then
+    return nil, new_error("Invalid", "spawn requires at least id and host arguments")
+  end
+  local me = current
+  local args = table.pack(...)
+  local name = opts and opts.name
+  local pid, here, msg = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
+  if pid == nil then return nil, new_error(here, msg) end
+  if here == true then
+    local copied = { n = args.n }
+    for i = 1, args.n do copied[i] = deepcopy(args[i]) end
+    create_process(pid, id, flags, copied)
+    current = me
+    if opts and opts.messages then
+      local target = procs[pid]
+      for _, m in ipairs(opts.messages) do
+        if target then send_local(target, me.pid, m.topic, m.vals) end
+      end
+    end
+  else
+    H.spawn_args(pid, encode(args), opts and opts.messages and encode(opts.messages) or nil)
+  end
+  return pid
+end
+
+local function proc_exec(id, host, ...)
+  if type(id) ~= "string" or type(host) ~= "string" then
+    return nil, new_error("Invalid", "exec requires at least id and host arguments")
+  end
+  local t = current_task
+  local p = t.p
+  p.tagseq = p.tagseq + 1
+  local tag = p.tagseq
+  p.pending[tag] = t
+  p.npending = p.npending + 1
+  local pid, err = do_spawn(4, { exec_tag = tag }, id, host, ...)
+  if pid == nil then
+    p.pending[tag] = nil
+    p.npending = p.npending - 1
+    return nil, err
+  end
+  return block()
+end
+
+local function topo(op, a, b, c)
+  local ok, kind, msg = H.topology(op, current.pid, a, b, c)
+  if ok then return true end
+  return nil, new_error(kind, msg)
+end
+
+local SPAWNER = {}
+SPAWNER.__index = SPAWNER
+local function spawner(opts) return setmetatable({ opts = opts or {} }, SPAWNER) end
+local function with(self, key, value)
+  local o = {}
+  for k, v in pairs(self.opts) do o[k] = v end
+  o[key] = value
+  return spawner(o)
+end
+function SPAWNER:with_context(ctx) return with(self, "context", ctx) end
+function SPAWNER:with_options(opts) return with(self, "options", opts) end
+function SPAWNER:with_actor(a) return with(self, "actor", a) end
+function SPAWNER:with_scope(s) return with(self, "scope", s) end
+function SPAWNER:with_name(n) return with(self, "name", n) end
+function SPAWNER:with_message(topic, ...)
+  local msgs = {}
+  for i, m in ipairs(self.opts.messages or {}) do msgs[i] = m end
+  msgs[#msgs + 1] = { topic = topic, vals = table.pack(...) }
+  return with(self, "messages", msgs)
+end
+function SPAWNER:spawn(id, host, ...) return do_spawn(0, self.opts, id, host, ...) end
+function SPAWNER:spawn_monitored(id, host, ...) return do_spawn(SPAWN_MONITOR, self.opts, id, host, ...) end
+function SPAWNER:spawn_linked(id, host, ...) return do_spawn(SPAWN_LINK, self.opts, id, host, ...) end
+function SPAWNER:spawn_linked_monitored(id, host, ...) return do_spawn(SPAWN_MONITOR + SPAWN_LINK, self.opts, id, host, ...) end
+function SPAWNER:exec(id, host, ...) return proc_exec(id, host, ...) end
+
+local process_mod = {
+  event = { CANCEL = "pid.cancel", EXIT = "pid.exit", LINK_DOWN = "pid.link.down", OUTDATED = "pid.outdated" },
+  pid = function() return current.pid end,
+  id = function() return current.entry end,
+  send = proc_send,
+  spawn = function(id, host, ...) return do_spawn(0, nil, id, host, ...) end,
+  spawn_monitored = function(id, host, ...) return do_spawn(SPAWN_MONITOR, nil, id, host, ...) end,
+  spawn_linked = function(id, host, ...) return do_spawn(SPAWN_LINK, nil, id, host, ...) end,
+  spawn_linked_monitored = function(id, host, ...) return do_spawn(SPAWN_MONITOR + SPAWN_LINK, nil, id, host, ...) end,
+  exec = proc_exec,
+  terminate = function(dest)
+    if dest == nil then error("terminate requires a destination argument", 2) end
+    return topo("terminate", dest)
+  end,
+  cancel = function(dest, reason)
+    if dest == nil then error("cancel requires at least destination argument", 2) end
+    return topo("cancel", dest, reason ~= nil and tostring_w(reason) or "")
+  end,
+  monitor = function(dest)
+    if dest == nil then error("monitor requires a destination argument", 2) end
+    return topo("monitor", dest)
+  end,
+  unmonitor = function(dest)
+    if dest == nil then error("unmonitor requires a destination argument", 2) end
+    return topo("unmonitor", dest)
+  end,
+  link = function(dest)
+    if dest == nil then error("link requires a destination argument", 2) end
+    return topo("link", dest)
+  end,
+  unlink = function(dest)
+    if dest == nil then error("unlink requires a destination argument", 2) end
+    return topo("unlink", dest)
+  end,
+  get_options = function() return { trap_links = current.trap } end,
+  set_options = function(opts)
+    if type(opts) ~= "table" then return false, new_error("Invalid", "options parameter must be a table") end
+    for k, v in pairs(opts) do
+      if k == "trap_links" then
+        if type(v) ~= "boolean" then return false, new_error("Invalid", "trap_links must be a boolean") end
+      else
+        return false, new_error("Invalid", string_format("option %s is not supported", tostring_raw(k)))
+      end
+    end
+    if opts.trap_links ~= nil then current.trap = opts.trap_links end
+    return true, nil
+  end,
+  inbox = function()
+    local p = current
+    if not p.inbox_ch then
+      p.inbox_ch = owned_channel(p, 0)
+      p.inbox_sub = { message = true }
+      deliver_retained(p)
+    end
+    return p.inbox_ch
+  end,
+  events = function()
+    local p = current
+    if not p.events_ch then
+      p.events_ch = owned_channel(p, 0)
+      deliver_retained(p)
+    end
+    return p.events_ch
+  end,
+  listen = function(topic, opts)
+    local terr = check_topic(topic, "listen")
+    if terr then error(terr, 2) end
+    local p = current
+    p.subs = p.subs or {}
+    local sub = p.subs[topic]
+    if sub then return sub.ch end
+    sub = { ch = owned_channel(p, 1), message = type(opts) == "table" and opts.message == true }
+    p.subs[topic] = sub
+    deliver_retained(p)
+    return sub.ch
+  end,
+  unlisten = function(ch)
+    local p = current
+    if not p.subs then return end
+    for topic, sub in pairs(p.subs) do
+      if sub.ch == ch then
+        p.subs[topic] = nil
+        close_channel(ch)
+        deliver_retained(p)
+        return
+      end
+    end
+  end,
+  with_context = function(ctx) return spawner({ context = ctx }) end,
+  with_options = function(opts) return spawner({ options = opts }) end,
+  registry = {
+    LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3,
+    register = function(name, pid, scope)
+      if type(name) ~= "string" or name == "" then return nil, new_error("Invalid", "name must be a non-empty string") end
+      local ok, kind, msg = H.names("register", name, pid or current.pid)
+      if ok then return true end
+      return nil, new_error(kind, msg)
+    end,
+    lookup = function(name)
+      local pid, kind, msg = H.names("lookup", name)
+      if pid then return pid end
+      return nil, new_error(kind, msg)
+    end,
+    unregister = function(name)
+      return H.names("unregister", name, current.pid) and true or false
+    end,
+  },
+}
+
+---------------------------------------------------------------------------------------
+-- incoming items from Python
+
+local function pull_incoming()
+  while true do
+    local kind, a, b, c, d, e, f = H.pull()
+    if kind == nil then return end
+    if kind == 1 then
+      -- message: to, from, topic, blob (a packed value list)
+      local p = procs[a]
+      if p and not p.dead then deliver(p, b, c, decode(d)) end
+    elseif kind == 2 then
+      -- completion: pid, tag, values blob
+      local p = procs[a]
+      if p and not p.dead then
+        local t = p.pending[b]
+        if t then
+          p.pending[b] = nil
+          p.npending = p.npending - 1
+          local vals = c and decode(c) or { n = 0 }
+          wake(t, table_unpack(vals, 1, vals.n or #vals))
+        end
+      end
+    elseif kind == 3 then
+      -- spawn: pid, entry id, flags, args blob, initial messages blob
+      local args = decode(d) or { n = 0 }
+      create_process(a, b, c, args)
+      if e then
+        local p = procs[a]
+        if p then
+          for _, m in ipairs(decode(e)) do deliver(p, f, m.topic, m.vals) end
+        end
+      end
+    elseif kind == 4 then
+      -- terminate: pid, reason
+      local p = procs[a]
+      if p and not p.dead then fail_process(p, new_error("", b or "process terminated")) end
+    elseif kind == 5 then
+      -- event for @events: pid, from, event blob
+      local p = procs[a]
+      if p and not p.dead then deliver(p, b, "@events", { n = 1, decode(c) }) end
+    elseif kind == 6 then
+      -- code changed: forget a cached factory
+      factories[a] = nil
+    end
+  end
+end
+
+local function check_deadlocks()
+  if #deadlock_check == 0 then return end
+  local list = deadlock_check
+  deadlock_check = {}
+  for _, p in ipairs(list) do
+    if not p.dead and p.stuck and p.chanwait == 0 and p.npending == 0 then
+      -- nothing runnable for this process either
+      local runnable = false
+      for i = rq_head, rq_tail do
+        local t = rq[i]
+        if t and t.p == p then runnable = true; break end
+      end
+      if not runnable and #p.mq == 0 and not p.subs and not p.inbox_ch and not p.events_ch then
+        fail_process(p, new_error("Internal",
+          string_format("deadlock: all coroutines blocked with no pending operations (threads=%d)", p.ntasks)))
+      elseif not runnable then
+        -- keep an eye on it
+        p.stuck = true
+      end
+    end
+  end
+end
+
+function M.run_batch(budget)
+  pull_incoming()
+  fire_timers()
+  local n = 0
+  while n < budget do
+    if rq_head > rq_tail then
+      pull_incoming()
+      fire_timers()
+      if rq_head > rq_tail then break end
+    end
+    local t = rq[rq_head]
+    rq[rq_head] = nil
+    rq_head = rq_head + 1
+    run_task(t)
+    n = n + 1
+  end
+  if rq_head > rq_tail then
+    rq_head, rq_tail = 1, 0
+    check_deadlocks()
+  end
+  local more = rq_head <= rq_tail
+  local nxt = theap[1]
+  while nxt and (not nxt.live or (nxt.p and nxt.p.dead)) do
+    theap_pop()
+    nxt = theap[1]
+  end
+  return more, nxt and nxt.at or nil, n
+end
+
+function M.live_processes()
+  local n = 0
+  for _ in pairs(procs) do n = n + 1 end
+  return n
+end
+
+---------------------------------------------------------------------------------------
+-- the environment every process starts from
+
+local function logger_print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring_w((select(i, ...))) end
+  H.log(current and current.pid or "", "info", table_concat(parts, "\t"), nil)
+end
+
+local rt = {
+  err = function(kind, message, details) return new_error(kind, message, nil, details) end,
+  is_error = is_error,
+  to_error = to_error,
+  yield = ext_command,
+  tostring = tostring_w,
+  readonly = readonly,
+  pid = function() return current and current.pid end,
+  sleep = sleep_ns,
+  new_timer = new_timer,
+  now_ns = function() return H.wall_ns() end,
+  mono_ns = function() return math_floor(H.mono() * 1e9) end,
+  channel = new_channel,
+  encode = encode,
+  decode = decode,
+  export = export,
+  import = import,
+  new_payload = new_payload,
+  current_entry = function() return current and current.entry end,
+}
+M.rt = rt
+
+function M.load_module(name)
+  local m = module_tables[name]
+  if m ~= nil then return m end
+  local src, pyfuncs = H.module(name)
+  if src == nil then return nil end
+  local chunk, err = load(src, "=module:" .. name, "t", shard_globals)
+  if not chunk then error("module " .. name .. ": " .. tostring_raw(err)) end
+  local tbl = chunk(pyfuncs, rt)
+  m = readonly(tbl, name)
+  module_tables[name] = m
+  return m
+end
+
+local function restricted_os()
+  return {
+    time = os.time, date = os.date, clock = os.clock, difftime = os.difftime, platform = "wippy",
+  }
+end
+
+function M.setup(global_modules, types_lib)
+  -- stdlib copies with the reference's compat names
+  local math_t = {}
+  for k, v in pairs(math) do math_t[k] = v end
+  math_t.pow = function(a, b) return a ^ b end
+  math_t.log10 = function(x) return math.log(x, 10) end
+  math_t.atan2 = function(y, x) return math.atan(y, x) end
+  math_t.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
+  math_t.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
+  math_t.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
+  math_t.ldexp = function(m, e) return m * 2.0 ^ e end
+  local table_t = {}
+  for k, v in pairs(table) do table_t[k] = v end
+  table_t.getn = function(t) return #t end
+  local string_t = string
+
+  local base = {
+    assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
+    xpcall = xpcall, rawequal = rawequal, rawget = rawget, rawset = rawset_w, select = select,
+    setmetatable = setmetatable_w, getmetatable = getmetatable, tonumber = tonumber,
+    tostring = tostring_w, type = type, unpack = table_unpack, print = logger_print,
+    _VERSION = "Lua 5.1",
+    __wcat = wcat,
+    string = readonly(string_t, "string"),
+    table = readonly(table_t, "table"),
+    math = readonly(math_t, "math"),
+    os = readonly(restricted_os(), "os"),
+    coroutine = readonly(coroutine_mod, "coroutine"),
+    errors = readonly(errors_mod, "errors"),
+    channel = readonly(channel_mod, "channel"),
+    process = readonly(process_mod, "process"),
+    package = readonly({ loaded = {}, path = "", cpath = "" }, "package"),
+    payload = nil,
+  }
+  base.subscribe = function(...) return M.load_module("events").subscribe(...) end
+  base.unsubscribe = function(sub) if sub and sub.close then return sub:close() end end
+  base.require = make_require({})
+  if types_lib then
+    base.__wtype = types_lib.wtype
+    for k, v in pairs(types_lib.builtins or {}) do
+      if base[k] == nil then base[k] = v end
+    end
+  end
+  for k, v in pairs(base) do shard_globals[k] = v end
+  shard_globals.rt = rt
+  ENV_BASE = readonly(base, "_G")
+  for _, name in ipairs(global_modules or {}) do
+    local m = M.load_module(name)
+    if m then rawset(base, name, m) end
+  end
+  protected[base] = true
+  -- modules' own chunks see the real stdlib (they are trusted)
+  for k, v in pairs({ string = string, table = table, math = math, os = os, coroutine = coroutine_mod,
+    errors = errors_mod, pairs = pairs, ipairs = ipairs, type = type, tostring = tostring_w,
+    tonumber = tonumber, select = select, error = error, pcall = pcall, next = next,
+    setmetatable = setmetatable, getmetatable = getmetatable, rawget = rawget, rawset = rawset,
+    assert = assert, channel = channel_mod, process = process_mod, xpcall = xpcall,
+    unpack = table_unpack, rawequal = rawequal, print = logger_print, __wcat = wcat, load = load, utf8 = utf8 }) do
+    shard_globals[k] = v
+  end
+end
+
+M.create_process = create_process
+M.encode = encode
+M.decode = decode
+M.new_error = new_error
+M.tostring = tostring_w
+M.wcat = wcat
+
+return M

@@ -1,0 +1,157 @@
+"""A shard: one Lua 5.4 state hosting many processes.
+
+The shard owns a lupa runtime with the prelude loaded (``prelude.lua``: run queue,
+processes, channels, timers, the process module). Python drives it in batches:
+``run_batch()`` resumes tasks until the shard's run queue is empty or the budget is
+spent. Everything that must reach the shard from outside (messages from other shards,
+completions of external commands, spawn requests, kills, events) goes into its
+``incoming`` deque, which the prelude drains with ``H.pull()`` at the start of a batch
+and whenever its run queue empties.
+
+A shard is run by at most one worker thread at a time; the state machine in
+:class:`ShardState` plus ``wake()`` guarantee that no wake-up is lost while a batch
+is running (the "dirty" flag re-queues the shard after the batch).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import lupa.lua54 as lupa
+
+from wippy.lua.engine.convert import to_lua
+
+if TYPE_CHECKING:
+    from wippy.lua.engine.scheduler import Scheduler
+
+IDLE, QUEUED, RUNNING = 0, 1, 2
+
+_PRELUDE: str | None = None
+_TYPES: str | None = None
+
+
+def prelude_source() -> str:
+    global _PRELUDE
+    if _PRELUDE is None:
+        _PRELUDE = resources.files("wippy.lua.engine").joinpath("prelude.lua").read_text()
+    return _PRELUDE
+
+
+def types_source() -> str | None:
+    global _TYPES
+    if _TYPES is None:
+        path = resources.files("wippy.lua.engine").joinpath("types.lua")
+        _TYPES = path.read_text() if path.is_file() else ""
+    return _TYPES or None
+
+
+class Shard:
+    """One Lua state and the processes it hosts."""
+
+    def __init__(self, scheduler: Scheduler, index: int) -> None:
+        self.scheduler = scheduler
+        self.node = scheduler.node
+        self.index = index
+        self.incoming: deque[tuple] = deque()
+        self.lock = threading.Lock()
+        self.state = IDLE
+        self.dirty = False
+        self.processes = 0  # live processes placed here (placement uses it)
+        self.next_deadline: float | None = None
+        self.last_worker = -1
+        self.runtime = lupa.LuaRuntime(
+            encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False
+        )
+        self._build()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build(self) -> None:
+        rt = self.runtime
+        node = self.node
+        loader = rt.eval("function(src, name, arg) return assert(load(src, name, 't'))(arg) end")
+        prelude = loader(prelude_source().encode(), b"=prelude", self._host_table())
+        self.lua = prelude
+        self._run_batch = prelude.run_batch
+        src = types_source()
+        types_lib = loader(src.encode(), b"=types", None) if src else None
+        prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib)
+
+    def _host_table(self) -> Any:
+        node = self.node
+        incoming = self.incoming
+        pop = incoming.popleft
+        mono = time.monotonic
+
+        def pull():
+            try:
+                return pop()
+            except IndexError:
+                return None
+
+        funcs = {
+            "pull": pull,
+            "mono": mono,
+            "wall_ns": time.time_ns,
+            "spawn": lambda parent, entry, host, flags, name=None, exec_tag=None: node.spawn_from_lua(
+                self, parent, entry, host, flags, name, exec_tag
+            ),
+            "spawn_args": lambda pid, args, msgs=None: node.deliver_spawn_args(pid, args, msgs),
+            "post": node.post_from_lua,
+            "resolve": lambda dest: node.resolve_from_lua(self, dest),
+            "exit": lambda pid, ok, vk, vv, err: node.process_exited(self, pid, ok, vk, vv, err),
+            "topology": node.topology_from_lua,
+            "names": node.names_from_lua,
+            "command": lambda pid, tag, name, *args: node.command(self, pid, tag, name, args),
+            "chunk": lambda entry_id: node.code.chunk_for_lua(self.runtime, entry_id),
+            "module": lambda name: node.modules.for_lua(self, name),
+            "log": lambda pid, level, message, fields: node.lua_log(pid, level, message, fields),
+        }
+        table = self.runtime.table()
+        for k, v in funcs.items():
+            table[k.encode()] = v
+        return table
+
+    # ------------------------------------------------------------------ driving
+
+    def push(self, item: tuple) -> None:
+        """Queue an incoming item and make sure the shard runs soon (any thread)."""
+        self.incoming.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        with self.lock:
+            if self.state == IDLE:
+                self.state = QUEUED
+            elif self.state == RUNNING:
+                self.dirty = True
+                return
+            else:
+                return
+        self.scheduler.submit(self)
+
+    def run_batch(self, budget: int) -> bool:
+        """Run one batch on the calling worker thread; returns True if re-queued."""
+        with self.lock:
+            self.state = RUNNING
+            self.dirty = False
+        more, deadline, _n = self._run_batch(budget)
+        with self.lock:
+            if more or self.dirty or self.incoming:
+                self.state = QUEUED
+                requeue = True
+            else:
+                self.state = IDLE
+                requeue = False
+            self.dirty = False
+        if deadline is not None and deadline != self.next_deadline:
+            self.next_deadline = deadline
+            self.scheduler.node.timers.wake_at(deadline, self)
+        return requeue
+
+    def create_local(self, pid: str, entry_id: str, flags: int, args_blob: bytes | None) -> None:
+        self.push((3, pid.encode(), entry_id.encode(), flags, args_blob, None, None))

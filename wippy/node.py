@@ -1,0 +1,441 @@
+"""The local node: where every process of this OS process is known.
+
+The node owns what crosses shard boundaries: the directory of live processes (PID ->
+the shard hosting it, or a Python-side receiver), the topology (monitors, links,
+local names), spawning across hosts, routing of messages that leave a shard, exit
+notifications (EXIT to monitors always, LINK_DOWN to links only on abnormal exit) and
+the dispatch of external commands yielded by Lua processes.
+
+Everything here may be called from any worker thread, so the mutable maps are guarded
+by one lock; the lock is held only for dictionary updates, never while calling into a
+shard (pushing to a shard's incoming deque is thread-safe and never blocks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from wippy.lua.engine.timers import TimerThread
+
+SPAWN_MONITOR, SPAWN_LINK, SPAWN_EXEC = 1, 2, 4
+EXT_ERROR = 1
+
+TOPOLOGY_PID = "{|topology}"
+
+
+class WippyError(Exception):
+    """An error value crossing between Lua and Python (kind + message)."""
+
+    def __init__(self, kind: str, message: str, retryable: bool | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.kind = kind or ""
+        self.message = message
+        self.retryable = retryable
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, WippyError):
+        body = msgspec.msgpack.encode(
+            {"kind": obj.kind, "message": obj.message, "retryable": obj.retryable, "details": obj.details}
+        )
+        return msgspec.msgpack.Ext(EXT_ERROR, body)
+    raise NotImplementedError(type(obj))
+
+
+def _ext_hook(code: int, data: memoryview) -> Any:
+    if code == EXT_ERROR:
+        m = msgspec.msgpack.decode(data)
+        return WippyError(
+            m.get("kind", ""), _text(m.get("message", "")), m.get("retryable"), m.get("details")
+        )
+    return None
+
+
+def _text(v: Any) -> Any:
+    return v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v
+
+
+_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+_decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
+
+
+def encode(value: Any) -> bytes:
+    return _encoder.encode(value)
+
+
+def decode(blob: bytes | None) -> Any:
+    return None if blob is None else _decoder.decode(blob)
+
+
+def pack_values(values: tuple | list) -> bytes:
+    """A value list as the prelude expects it: {n = k, [1] = v1, ...}."""
+    d: dict[Any, Any] = {"n": len(values)}
+    for i, v in enumerate(values, 1):
+        d[i] = v
+    return _encoder.encode(d)
+
+
+def unpack_values(blob: bytes) -> list[Any]:
+    d = _decoder.decode(blob)
+    if isinstance(d, list):
+        return d
+    n = d.get(b"n", d.get("n", 0)) if isinstance(d, dict) else 0
+    return [d.get(i) for i in range(1, n + 1)]
+
+
+def lua_value(vk: int, vv: Any) -> Any:
+    """A value exported by the prelude (scalar, or msgpack blob when vk == 1) as Python data."""
+    return decode(vv) if vk == 1 else vv
+
+
+@dataclass
+class ExitResult:
+    pid: str
+    ok: bool
+    value: Any
+    error: WippyError | None
+
+
+@dataclass
+class ProcInfo:
+    pid: str
+    shard: Any
+    entry: str
+    host: str
+    monitors: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    exec_watchers: list[tuple[str, int]] = field(default_factory=list)
+    py_watchers: list[Callable[[ExitResult], None]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+
+class Node:
+    def __init__(self, name: str = "local", log: Any = None) -> None:
+        self.name = name
+        self.lock = threading.RLock()
+        self.procs: dict[str, ProcInfo] = {}
+        self.names: dict[str, str] = {}
+        self.hosts: dict[str, Any] = {}  # host id -> Scheduler
+        self.receivers: dict[str, Any] = {}  # python-side receivers by PID
+        self.commands: dict[str, Callable[..., Any]] = {}
+        self._uniq = itertools.count(1)
+        self.timers = TimerThread()
+        self.code: Any = None  # CodeStore, set by the runtime
+        self.modules: Any = None  # ModuleStore, set by the runtime
+        self.log = log
+        self.global_modules: list[str] = []
+
+    # ------------------------------------------------------------------ ids
+
+    def new_pid(self, host: str) -> str:
+        uniq = f"0x{next(self._uniq):05x}"
+        if self.name and self.name != "local":
+            return f"{{{self.name}@{host}|{uniq}}}"
+        return f"{{{host}|{uniq}}}"
+
+    def global_module_names(self, scheduler: Any) -> list[str]:
+        return list(self.global_modules)
+
+    # ------------------------------------------------------------------ spawning
+
+    def _register(
+        self, pid: str, shard: Any, entry: str, host: str, parent: str | None, flags: int
+    ) -> ProcInfo:
+        info = ProcInfo(pid, shard, entry, host)
+        with self.lock:
+            self.procs[pid] = info
+            if parent is not None:
+                parent_info = self.procs.get(parent)
+                if flags & SPAWN_MONITOR:
+                    info.monitors.add(parent)
+                if flags & SPAWN_LINK and parent_info is not None:
+                    info.links.add(parent)
+                    parent_info.links.add(pid)
+        shard.processes += 1
+        return info
+
+    def spawn_from_lua(
+        self,
+        shard: Any,
+        parent: bytes,
+        entry: bytes,
+        host: bytes,
+        flags: int,
+        name: bytes | None,
+        exec_tag: int | None = None,
+    ) -> tuple:
+        entry_id, host_id = entry.decode(), host.decode()
+        scheduler = self.hosts.get(host_id)
+        if scheduler is None:
+            return None, b"NotFound", b"host not found"
+        if not self.code.is_process(entry_id):
+            return None, b"NotFound", b"factory not found"
+        parent_pid = parent.decode()
+        if name is not None:
+            existing = self.names.get(name.decode())
+            if existing is not None and existing in self.procs:
+                return existing.encode(), False
+        pid = self.new_pid(host_id)
+        target = scheduler.place(shard)
+        info = self._register(pid, target, entry_id, host_id, parent_pid, flags)
+        if exec_tag is not None:
+            info.exec_watchers.append((parent_pid, exec_tag))
+        if name is not None:
+            with self.lock:
+                self.names[name.decode()] = pid
+                self.procs[pid].names.add(name.decode())
+        if target is shard:
+            return pid.encode(), True
+        with self.lock:
+            self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)  # type: ignore[attr-defined]
+        return pid.encode(), False
+
+    def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None) -> None:
+        info = self.procs.get(pid.decode())
+        if info is None:
+            return
+        parent, entry_id, flags = info.pending_spawn  # type: ignore[attr-defined]
+        info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode()))
+
+    def spawn(
+        self,
+        entry_id: str,
+        host_id: str,
+        args: list[Any] | tuple = (),
+        *,
+        watcher: Callable[[ExitResult], None] | None = None,
+    ) -> str:
+        """Spawn a process from Python; ``watcher`` is called (on a worker thread) at its exit."""
+        scheduler = self.hosts.get(host_id)
+        if scheduler is None:
+            raise WippyError("NotFound", "host not found")
+        if not self.code.is_process(entry_id):
+            raise WippyError("NotFound", "factory not found")
+        pid = self.new_pid(host_id)
+        target = scheduler.place(None)
+        info = self._register(pid, target, entry_id, host_id, None, 0)
+        if watcher is not None:
+            info.py_watchers.append(watcher)
+        target.push((3, pid.encode(), entry_id.encode(), 0, pack_values(list(args)), None, None))
+        return pid
+
+    # ------------------------------------------------------------------ messages
+
+    def post_from_lua(self, sender: bytes, target: bytes, topic: bytes, n: int, blob: bytes) -> tuple:
+        info = self.procs.get(target.decode())
+        if info is None:
+            receiver = self.receivers.get(target.decode())
+            if receiver is not None:
+                receiver(sender.decode(), topic.decode("utf-8", "surrogateescape"), unpack_values(blob))
+                return (True,)
+            return None, b"NotFound", b"process not found"
+        info.shard.push((1, target, sender, topic, blob))
+        return (True,)
+
+    def send(self, sender: str, target: str, topic: str, *values: Any) -> None:
+        """Send a message from Python to a process (raises WippyError when it is gone)."""
+        info = self.procs.get(target)
+        if info is None:
+            raise WippyError("NotFound", "process not found")
+        info.shard.push((1, target.encode(), sender.encode(), topic.encode(), pack_values(list(values))))
+
+    def resolve_from_lua(self, shard: Any, dest: bytes) -> tuple:
+        text = dest.decode("utf-8", "surrogateescape")
+        pid = self.names.get(text)
+        if pid is None:
+            return None, b"NotFound", f"could not resolve '{text}' as PID or registered name".encode()
+        return pid.encode(), False
+
+    def push_event(self, target: str, sender: str, event: dict) -> None:
+        info = self.procs.get(target)
+        if info is not None:
+            info.shard.push((5, target.encode(), sender.encode(), encode(event)))
+            return
+        receiver = self.receivers.get(target)
+        if receiver is not None:
+            receiver(sender, "@events", [event])
+
+    # ------------------------------------------------------------------ exits
+
+    def process_exited(
+        self, shard: Any, pid_b: bytes, ok: bool, vk: int, vv: Any, errblob: bytes | None
+    ) -> None:
+        pid = pid_b.decode()
+        with self.lock:
+            info = self.procs.pop(pid, None)
+            if info is None:
+                return
+            for name in info.names:
+                if self.names.get(name) == pid:
+                    del self.names[name]
+            for other in info.links:
+                o = self.procs.get(other)
+                if o is not None:
+                    o.links.discard(pid)
+        shard.processes -= 1
+        value_raw = msgspec.Raw(vv) if vk == 1 else vv
+        err_raw = msgspec.Raw(errblob) if errblob is not None else None
+        at = time.time()
+        exit_event = {
+            "kind": "pid.exit",
+            "from": pid,
+            "at": at,
+            "result": {"value": value_raw, "error": err_raw},
+        }
+        for watcher in info.monitors:
+            self.push_event(watcher, pid, exit_event)
+        if not ok:
+            down = dict(exit_event, kind="pid.link.down")
+            for other in info.links:
+                self.push_event(other, TOPOLOGY_PID, down)
+        if info.exec_watchers or info.py_watchers:
+            result = ExitResult(pid, ok, lua_value(vk, vv), decode(errblob) if errblob else None)
+            for parent, tag in info.exec_watchers:
+                self._complete_exec(parent, tag, result)
+            for cb in info.py_watchers:
+                cb(result)
+
+    def _complete_exec(self, parent: str, tag: int, result: ExitResult) -> None:
+        if result.ok:
+            self.complete(parent, tag, result.value, None)
+        else:
+            self.complete(parent, tag, None, result.error)
+
+    def watch_exit(self, pid: str, callback: Callable[[ExitResult], None]) -> bool:
+        with self.lock:
+            info = self.procs.get(pid)
+            if info is None:
+                return False
+            info.py_watchers.append(callback)
+            return True
+
+    # ------------------------------------------------------------------ topology
+
+    def topology_from_lua(
+        self, op: bytes, me_b: bytes, target_b: Any, extra: Any = None, _c: Any = None
+    ) -> tuple:
+        me = me_b.decode()
+        if not isinstance(target_b, bytes):
+            return None, b"Invalid", b"invalid destination"
+        target = target_b.decode("utf-8", "surrogateescape")
+        if not target.startswith("{"):
+            resolved = self.names.get(target)
+            if resolved is None:
+                return None, b"NotFound", f"could not resolve '{target}' as PID or registered name".encode()
+            target = resolved
+        operation = op.decode()
+        with self.lock:
+            info = self.procs.get(target)
+            if operation in ("unmonitor", "unlink"):
+                if info is not None:
+                    if operation == "unmonitor":
+                        info.monitors.discard(me)
+                    else:
+                        info.links.discard(me)
+                        mine = self.procs.get(me)
+                        if mine is not None:
+                            mine.links.discard(target)
+                return (True,)
+            if info is None:
+                return None, b"NotFound", b"process not found"
+            if operation == "monitor":
+                info.monitors.add(me)
+                return (True,)
+            if operation == "link":
+                mine = self.procs.get(me)
+                if mine is None:
+                    return None, b"NotFound", b"process not found"
+                info.links.add(me)
+                mine.links.add(target)
+                return (True,)
+        if operation == "terminate":
+            info.shard.push((4, target.encode(), b"process terminated"))
+            return (True,)
+        if operation == "cancel":
+            reason = extra.decode("utf-8", "surrogateescape") if isinstance(extra, bytes) else ""
+            self.cancel(target, me, reason)
+            return (True,)
+        return None, b"Invalid", f"unknown operation {operation}".encode()
+
+    def cancel(self, target: str, sender: str, reason: str) -> bool:
+        if target not in self.procs and target not in self.receivers:
+            return False
+        self.push_event(
+            target, sender, {"kind": "pid.cancel", "from": sender, "at": time.time(), "reason": reason}
+        )
+        return True
+
+    def terminate(self, target: str, reason: str = "process terminated") -> bool:
+        info = self.procs.get(target)
+        if info is None:
+            return False
+        info.shard.push((4, target.encode(), reason.encode()))
+        return True
+
+    def names_from_lua(self, op: bytes, name_b: bytes, pid_b: bytes | None = None) -> tuple:
+        name = name_b.decode("utf-8", "surrogateescape") if isinstance(name_b, bytes) else str(name_b)
+        operation = op.decode()
+        with self.lock:
+            if operation == "lookup":
+                pid = self.names.get(name)
+                if pid is None:
+                    return None, b"NotFound", b"name not registered"
+                return (pid.encode(),)
+            pid = pid_b.decode() if isinstance(pid_b, bytes) else None
+            if operation == "register":
+                holder = self.names.get(name)
+                if holder is not None and holder != pid:
+                    return None, b"AlreadyExists", b"name already registered"
+                info = self.procs.get(pid) if pid else None
+                if info is None:
+                    return None, b"NotFound", b"process not found"
+                self.names[name] = pid
+                info.names.add(name)
+                return (True,)
+            if operation == "unregister":
+                holder = self.names.get(name)
+                if holder is None:
+                    return (False,)
+                del self.names[name]
+                info = self.procs.get(holder)
+                if info is not None:
+                    info.names.discard(name)
+                return (True,)
+        return (False,)
+
+    # ------------------------------------------------------------------ commands
+
+    def command(self, shard: Any, pid: bytes, tag: int, name: bytes, args: tuple) -> tuple:
+        handler = self.commands.get(name.decode())
+        if handler is None:
+            return True, None, shard.lua.new_error(b"Internal", b"unknown command " + name)
+        return handler(shard, pid.decode(), tag, *args)
+
+    def complete(self, pid: str, tag: int, *values: Any) -> None:
+        """Finish an external command of a Lua process (any thread)."""
+        info = self.procs.get(pid)
+        if info is not None:
+            info.shard.push((2, pid.encode(), tag, pack_values(list(values))))
+
+    def lua_log(self, pid: bytes, level: bytes, message: bytes, fields: Any) -> None:
+        if self.log is not None:
+            self.log.lua(pid.decode(), level.decode(), message.decode("utf-8", "surrogateescape"), fields)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def stop(self) -> None:
+        for scheduler in self.hosts.values():
+            scheduler.stop()
+        self.timers.stop()
