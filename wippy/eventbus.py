@@ -491,9 +491,6 @@ class EventBus:
         sub = action.sub
         if action.op == "sub":
             assert sub is not None
-            if sub._unsubscribed:
-                sub._end()
-                return False
             self._subs.append(sub)
             self._routes.clear()
             if sub.handler is not None:
@@ -523,15 +520,18 @@ class EventBus:
         is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
             getattr(handler, "__call__", None)  # noqa: B004 - async callable objects
         )
+        q = sub._queue
         while True:
-            batch = await sub.receive_batch()
-            if not batch:
-                return
-            for ev in batch:
-                try:
-                    if is_async:
-                        await handler(ev)  # type: ignore[misc]
-                    else:
-                        handler(ev)
-                except Exception:
-                    log.exception("eventbus: handler of %s failed on %s/%s", sub.id, ev.system, ev.kind)
+            if not q:
+                await sub._wait()
+                if not q:
+                    return
+            # one at a time: a blocked handler holds one event, the rest stay bounded
+            ev = q.popleft()
+            try:
+                if is_async:
+                    await handler(ev)  # type: ignore[misc]
+                else:
+                    handler(ev)
+            except Exception:
+                log.exception("eventbus: handler of %s failed on %s/%s", sub.id, ev.system, ev.kind)
