@@ -28,17 +28,48 @@ class BootError(RuntimeError):
     """Registration or ordering of components failed, or a component failed to load/start."""
 
 
-async def _noop(ctx: AppContext) -> None:
-    return None
-
-
-@dataclass(frozen=True)
 class Component:
-    name: str
+    """A unit of boot: a name, the names it depends on, and load/start/stop hooks.
+
+    Build one from functions (``Component("registry", ("eventbus",), load=...)``) or
+    subclass it, setting ``name``/``depends_on`` as class attributes and overriding the
+    async methods. ``load`` puts the component's services in the AppContext; ``start``
+    runs after the context is sealed; ``stop`` releases what ``start`` acquired.
+    """
+
+    name: str = ""
     depends_on: tuple[str, ...] = ()
-    load: Hook = _noop
-    start: Hook = _noop
-    stop: Hook = _noop
+
+    def __init__(
+        self,
+        name: str | None = None,
+        depends_on: tuple[str, ...] | list[str] | None = None,
+        load: Hook | None = None,
+        start: Hook | None = None,
+        stop: Hook | None = None,
+    ) -> None:
+        if name is not None:
+            self.name = name
+        if depends_on is not None:
+            self.depends_on = tuple(depends_on)
+        if not self.name:
+            raise BootError("a component needs a name")
+        self._hooks = {"load": load, "start": start, "stop": stop}
+
+    async def load(self, ctx: AppContext) -> None:
+        if (hook := self._hooks["load"]) is not None:
+            await hook(ctx)
+
+    async def start(self, ctx: AppContext) -> None:
+        if (hook := self._hooks["start"]) is not None:
+            await hook(ctx)
+
+    async def stop(self, ctx: AppContext) -> None:
+        if (hook := self._hooks["stop"]) is not None:
+            await hook(ctx)
+
+    def __repr__(self) -> str:
+        return f"Component({self.name!r}, depends_on={self.depends_on!r})"
 
 
 @dataclass(frozen=True)

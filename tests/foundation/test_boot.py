@@ -158,3 +158,17 @@ async def test_standard_components_boot_with_placeholders() -> None:
     await loader.load()
     assert isinstance(loader.ctx.get("registry"), Placeholder)
     assert loader.levels()[0] == ["dispatcher", "eventbus", "pidgen"]
+
+
+async def test_component_subclass_overrides_hooks() -> None:
+    class Clock(Component):
+        name = "clock"
+        depends_on = ("pidgen",)
+
+        async def load(self, ctx: AppContext) -> None:
+            ctx.put("clock", "tick")
+
+    loader = loader_of(comp("pidgen"), Clock())
+    assert loader.levels() == [["pidgen"], ["clock"]]
+    await loader.load()
+    assert loader.ctx.get("clock", str) == "tick"
