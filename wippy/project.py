@@ -440,9 +440,10 @@ def load_project(paths: ProjectPaths, config: Config | None = None, overrides: S
         except ConfigError as exc:
             raise ProjectError([Problem(exc.file or ".wippy.yaml", exc.line, message=exc.message)]) from None
     if not paths.src_dir.is_dir():
-        raise ProjectError(
-            [Problem(_display(paths.src_dir, paths.root), message="source directory not found")]
-        )
+        message = "source directory not found"
+        if paths.lock is None:
+            message += " (no wippy.lock either: not a Wippy project; `wippy init DIR` creates one)"
+        raise ProjectError([Problem(_display(paths.src_dir, paths.root), message=message)])
     for path in loader.definition_files():
         loader.read_file(path)
     loader.apply_overrides(config.overrides, ".wippy.yaml override")
