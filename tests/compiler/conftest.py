@@ -1,0 +1,8 @@
+import pytest
+
+from .luarun import LuaRunner
+
+
+@pytest.fixture(scope="session")
+def lua() -> LuaRunner:
+    return LuaRunner()
