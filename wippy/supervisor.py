@@ -278,6 +278,17 @@ class ServiceState:
     desired: str = "stopped"
     time: float = 0.0
 
+    def to_event(self) -> dict[str, Any]:
+        """The ``service.update`` payload of the reference (``last_update`` in seconds)."""
+        return {
+            "status": self.status.value,
+            "details": self.details,
+            "desired": self.desired,
+            "retry_count": self.retry_count,
+            "next_delay": self.next_delay,
+            "last_update": self.time,
+        }
+
 
 @dataclass
 class StartResult:
@@ -382,7 +393,10 @@ class _Controller:
             self._first = trio.Event()
             self._first_error = None
             self._done = trio.Event()
-            self._scope = trio.CancelScope()
+            # Shielded: cancelling whoever called start() (or the scope around the
+            # supervisor) must not silently kill the life task and orphan the running
+            # service; only stop() and Supervisor shutdown end a life.
+            self._scope = trio.CancelScope(shield=True)
             self.sup._nursery.start_soon(self._live, self._scope, self._first, self._done)
         assert self._first is not None
         await self._first.wait()
@@ -517,6 +531,11 @@ class _Controller:
         finally:
             stop_done.set()
 
+    def abandon(self) -> None:
+        self.desired = _STOPPED
+        if self._scope is not None:
+            self._scope.cancel()
+
     def block(self, reason: str) -> None:
         self.change(Status.FAILED, reason, level=logging.ERROR)
 
@@ -572,6 +591,7 @@ class Supervisor:
             finally:
                 with trio.CancelScope(shield=True):
                     await sup.stop_all()
+                sup._abandon()
                 nursery.cancel_scope.cancel()
 
     # ---- registration
@@ -632,6 +652,7 @@ class Supervisor:
             raise err
 
         result = StartResult()
+        root_set = set(roots)
         settled = {sid: trio.Event() for sid in batch}
         failed: set[str] = set()
 
@@ -639,6 +660,11 @@ class Supervisor:
             ctl = self._controllers[sid]
             try:
                 if ctl.state.status is Status.RUNNING:
+                    result.started.append(sid)
+                    return
+                if ctl.state.status is Status.EXITED and sid not in root_set:
+                    # A finished job (e.g. a migration) satisfies its dependents; it is
+                    # run again only when asked for by name.
                     result.started.append(sid)
                     return
                 for dep in ctl.lifecycle.requires:
@@ -695,6 +721,11 @@ class Supervisor:
                 for sid in sorted(by_level[level]):
                     nursery.start_soon(self._controllers[sid].stop)
 
+    def _abandon(self) -> None:
+        """Cancel every life task still there (a start that raced with shutdown)."""
+        for ctl in self._controllers.values():
+            ctl.abandon()
+
     # ---- graph helpers
 
     def _get(self, service_id: str) -> _Controller:
@@ -704,7 +735,7 @@ class Supervisor:
             raise UnknownService(service_id) from None
 
     def _known_deps(self, ctl: _Controller) -> list[str]:
-        return [d for d in ctl.deps if d in self._controllers and d != ctl.id]
+        return [d for d in ctl.deps if d in self._controllers]
 
     def _closure(self, roots: list[str], edges: Callable[[_Controller], Iterable[str]]) -> list[str]:
         seen: dict[str, None] = {}
