@@ -33,6 +33,7 @@ local string_pack, string_unpack = string.pack, string.unpack
 local math_type, math_floor, math_huge = math.type, math.floor, math.huge
 local table_concat, table_unpack, table_insert, table_remove = table.concat, table.unpack, table.insert, table.remove
 local debug_traceback = debug.traceback
+local rawgetmt = debug.getmetatable
 local load = load
 
 local M = {} -- what the prelude returns to Python
@@ -128,7 +129,6 @@ local function readonly(t, name)
     end,
     __pairs = function() return next, t, nil end,
     __len = function() return #t end,
-    __metatable = false,
   }
   setmetatable(proxy, mt)
   protected[proxy] = true
@@ -144,6 +144,11 @@ end
 local function setmetatable_w(t, mt)
   if protected[t] then error("cannot change a protected metatable", 2) end
   return setmetatable(t, mt)
+end
+
+local function getmetatable_w(v)
+  if protected[v] or type(v) == "string" then return nil end
+  return getmetatable(v)
 end
 
 -- hide the string metatable
@@ -446,7 +451,7 @@ local function deepcopy(v, seen)
     return v
   end
   local mt = getmetatable(v)
-  if mt == ERR or mt == CHAN then return v end
+  if mt == ERR or rawgetmt(v) == CHAN then return v end
   seen = seen or {}
   local c = seen[v]
   if c then return c end
@@ -626,7 +631,7 @@ local function try_recv(ch)
 end
 
 function CHAN:send(v)
-  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
   if self.closed then error("send on closed channel", 2) end
   if try_send(self, v) then return true end
   local t = current_task
@@ -640,7 +645,7 @@ function CHAN:send(v)
 end
 
 function CHAN:receive()
-  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
   local got, v, ok = try_recv(self)
   if got then return v, ok end
   local t = current_task
@@ -668,7 +673,7 @@ local function close_channel(self)
 end
 
 function CHAN:close()
-  if getmetatable(self) ~= CHAN then error("bad channel", 2) end
+  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
   if self.owner then error("cannot close a process-owned channel", 2) end
   close_channel(self)
 end
@@ -686,7 +691,7 @@ local function channel_select(cases)
   if type(cases) ~= "table" then error("select requires a table of cases", 2) end
   local list = {}
   for _, c in ipairs(cases) do
-    if getmetatable(c) == CASE then list[#list + 1] = c end
+    if rawgetmt(c) == CASE then list[#list + 1] = c end
   end
   -- first ready case in table order
   for i = 1, #list do
@@ -860,6 +865,15 @@ function MSG:payload()
 end
 MSG.__tostring = function(m) return "message(" .. tostring_raw(m.topic_) .. ")" end
 MSG.__wippy_encode = function(m) return { topic = m.topic_, from = m.from_, payload = m.vals } end
+
+local payload_mod = {
+  format = { JSON = "json/plain", YAML = "yaml/plain", STRING = "text/plain", BYTES = "application/octet-stream",
+    MSGPACK = "application/msgpack", LUA = "lua/any", GOLANG = "golang/any", ERROR = "golang/error" },
+  new = function(v)
+    if is_error(v) then return new_payload(v, "golang/error") end
+    return new_payload(v, "lua/any")
+  end,
+}
 
 local function msg_value(sub, m)
   if sub.message then
@@ -1508,7 +1522,7 @@ function M.setup(global_modules, types_lib)
   local base = {
     assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
     xpcall = xpcall, rawequal = rawequal, rawget = rawget, rawset = rawset_w, select = select,
-    setmetatable = setmetatable_w, getmetatable = getmetatable, tonumber = tonumber,
+    setmetatable = setmetatable_w, getmetatable = getmetatable_w, tonumber = tonumber,
     tostring = tostring_w, type = type, unpack = table_unpack, print = logger_print,
     _VERSION = "Lua 5.1",
     __wcat = wcat,
@@ -1521,7 +1535,7 @@ function M.setup(global_modules, types_lib)
     channel = readonly(channel_mod, "channel"),
     process = readonly(process_mod, "process"),
     package = readonly({ loaded = {}, path = "", cpath = "" }, "package"),
-    payload = nil,
+    payload = readonly(payload_mod, "payload"),
   }
   base.subscribe = function(...) return M.load_module("events").subscribe(...) end
   base.unsubscribe = function(sub) if sub and sub.close then return sub:close() end end
