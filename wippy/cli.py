@@ -358,8 +358,9 @@ return { main = main }
 
 
 @main.command()
+@global_flags
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+def init(directory: Path, **flags: Any) -> None:
     """Create a hello-world project in DIRECTORY (created if needed).
 
     \b
@@ -376,7 +377,8 @@ def init(directory: Path) -> None:
 
 
 @main.command()
-def version() -> None:
+@global_flags
+def version(**flags: Any) -> None:
     """Print the runtime version.
 
     \b
