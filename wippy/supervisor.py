@@ -387,6 +387,8 @@ class _Controller:
         """Make the service run; return None once a start succeeded, else the first error."""
         while self._stop_done is not None and not self._stop_done.is_set():
             await self._stop_done.wait()
+        if self.sup._closing:
+            return "supervisor is shutting down"
         if not self.alive:
             self.desired = _RUNNING
             self.retry_count = 0
@@ -571,6 +573,7 @@ class Supervisor:
         self._logger: Logger = logger or logging.getLogger("wippy.supervisor")
         self._rng = rng or _random.Random()
         self._controllers: dict[str, _Controller] = {}
+        self._closing = False  # set when the supervisor shuts down: no new starts
 
     @classmethod
     @asynccontextmanager
@@ -589,6 +592,7 @@ class Supervisor:
             try:
                 yield sup
             finally:
+                sup._closing = True
                 with trio.CancelScope(shield=True):
                     await sup.stop_all()
                 sup._abandon()

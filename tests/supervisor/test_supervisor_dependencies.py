@@ -257,3 +257,25 @@ async def test_a_finished_job_satisfies_dependents_without_rerunning(
         await sup.start("migrate")  # by name: runs again
         assert len(migrate.start_times) == 2
         assert sup.state("migrate").to_event()["status"] in ("running", "exited")
+
+
+async def test_shutdown_during_a_batch_start_starts_nothing_new(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: list = []
+    with trio.move_on_after(1.5):
+        async with Supervisor.open() as sup:
+            sup.add("db", FakeService("db", journal, ("slow", 1, "slow_stop", 1)), lc())
+            sup.add("api", FakeService("api", journal, ("slow", 1, "run")), lc("db"))
+            sup.add("late", FakeService("late", journal), lc("api"))
+            await sup.start_all()
+    # api's start was under way at 1.5 s: it is cancelled, db is stopped, late never starts
+    assert journal == [
+        (0, "db", "start"),
+        (1, "db", "started"),
+        (1, "api", "start"),
+        (1.5, "db", "stop"),
+        (2.5, "db", "exit"),
+    ]
+    assert sup.state("api").status is Status.STOPPED
+    assert sup.state("late").status is Status.UNKNOWN
