@@ -258,3 +258,27 @@ async def test_apply_accepts_plain_op_lists() -> None:
     reg = await booted()
     v = await reg.apply([Op(OpKind.CREATE, E("t:z"))])
     assert v.id == 1 and reg.get("t:z") is not None
+
+
+async def test_observers_see_committed_ops_only() -> None:
+    reg = await booted()
+    obs = Recorder("obs")
+    reg.register_observer("x.*", obs)
+    rec = Recorder()
+    reg.register_listener("x.*", rec)
+    await reg.apply(ChangeSet().create(E("t:a", "x.a")).create(E("t:r")))
+    rec.reject.add("t:b")
+    with pytest.raises(RegistryError):
+        await reg.apply(ChangeSet().create(E("t:b", "x.a")))
+    obs.reject.add("t:a")  # an observer error is logged, never rejects
+    await reg.apply(ChangeSet().update(E("t:a", "x.a", v=2)))
+    assert obs.log == [("obs", "add", "t:a")]
+    assert reg.get("t:a").data == {"v": 2}
+
+
+def test_private_kind_matcher() -> None:
+    from wippy.registry.core import _compile_private as m
+
+    assert m("process.*")("process.lua") and not m("process.*")("process.lua.x")
+    assert m("function.lua.**")("function.lua") and m("a.**.b")("a.b") and m("a.**.b")("a.x.y.b")
+    assert not m("function.**")("functions.lua") and m("**")("x.y") and m("proc*.lua")("process.lua")

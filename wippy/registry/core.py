@@ -17,7 +17,9 @@ Applying a changeset (``await apply(changes)``)
     update/delete so the stored changeset is reversible; order it (deletes in reverse
     dependency order, then creates/updates in dependency order); run the *transition*;
     record the version in the history (id = max + 1, parent = current); swap the state;
-    call the ``on_commit`` observers. Any failure before the swap leaves the state, the
+    call the observers (``register_observer`` kind-pattern observers with the same
+    add/update/delete calls as listeners, then the ``on_commit(version, ops)`` hooks the
+    event bus attaches to); observers never reject, their errors are logged. Any failure before the swap leaves the state, the
     version and the listeners as they were and raises a :class:`RegistryError` of kind
     Internal whose message names the entry and the reason.
 
@@ -137,16 +139,21 @@ def _match_segments(pat: tuple[str, ...], segs: tuple[str, ...]) -> bool:
 
 
 def compile_kind_pattern(pattern: str) -> Callable[[str], bool]:
-    """A matcher for dotted kind patterns (``process.*``, ``function.lua.**``, exact)."""
+    """A matcher for dotted kind patterns (``process.*``, ``function.lua.**``, exact).
+
+    Uses the event bus matcher :mod:`wippy.wildcard` (which also knows ``(a|b)``
+    alternatives) when it is importable, else a private segment matcher.
+    """
+    try:
+        from wippy import wildcard
+    except ImportError:
+        wildcard = None  # type: ignore[assignment]
+    compile_fn = getattr(wildcard, "compile", None) if wildcard is not None else None
+    if compile_fn is not None:
+        return compile_fn(pattern).match  # type: ignore[no-any-return]
     if "*" not in pattern:
         return lambda kind: kind == pattern
-    try:
-        from wippy import wildcard  # type: ignore[attr-defined]
-
-        compiled = wildcard.compile(pattern)
-        return lambda kind: bool(compiled.match(kind))
-    except (ImportError, AttributeError):
-        return _compile_private(pattern)
+    return _compile_private(pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +267,7 @@ class Registry:
         self._registrations: tuple[_Registration, ...] = ()
         self._match_cache: dict[str, tuple[_Registration, ...]] = {}
         self.on_commit: list[CommitHook] = []
+        self._observers: tuple[_Registration, ...] = ()
         self._lock: trio.Lock | None = None
         self._waiting_on: tuple[str, Op] | None = None
         self._armed_at = -math.inf
@@ -278,6 +286,18 @@ class Registry:
         def unregister() -> None:
             self._registrations = tuple(r for r in self._registrations if r is not reg)
             self._match_cache = {}
+
+        return unregister
+
+    def register_observer(self, pattern: str, observer: Any) -> Callable[[], None]:
+        """Register an observer: same ``add/update/delete`` calls as a listener, made after
+        the commit, for propagating kinds only; it cannot reject (errors are logged).
+        Any of the three methods may be missing. Returns an unregister function."""
+        reg = _Registration(pattern, compile_kind_pattern(pattern), observer)
+        self._observers = (*self._observers, reg)
+
+        def unregister() -> None:
+            self._observers = tuple(r for r in self._observers if r is not reg)
 
         return unregister
 
@@ -573,6 +593,20 @@ class Registry:
                 log.exception("registry: commit failed in %r", listener)
 
     async def _notify(self, version: Version, ops: list[Op]) -> None:
+        for reg in self._observers:
+            for op in ops:
+                if not propagates(op.entry.kind) or not reg.match(op.entry.kind):
+                    continue
+                method = {OpKind.CREATE: "add", OpKind.UPDATE: "update", OpKind.DELETE: "delete"}[op.kind]
+                fn = getattr(reg.listener, method, None)
+                if fn is None:
+                    continue
+                try:
+                    result = fn(op.original, op.entry) if op.kind is OpKind.UPDATE else fn(op.entry)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("registry: observer %r failed on %s %s", reg.listener, op.kind, op.id)
         for hook in list(self.on_commit):
             try:
                 result = hook(version, list(ops))

@@ -89,8 +89,8 @@ class MemoryHistory:
         """Store a new version (next free id) with ``parent`` and its applied ops."""
         with self._lock:
             version = Version(self._max_id + 1, parent)
+            self._persist_version(version, tuple(ops))  # first: a write error leaves no trace
             self._store(version, tuple(ops))
-            self._persist_version(version, tuple(ops))
             return version
 
     def set_head(self, version_id: int) -> None:
