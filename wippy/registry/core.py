@@ -19,9 +19,11 @@ Applying a changeset (``await apply(changes)``)
     record the version in the history (id = max + 1, parent = current); swap the state;
     call the observers (``register_observer`` kind-pattern observers with the same
     add/update/delete calls as listeners, then the ``on_commit(version, ops)`` hooks the
-    event bus attaches to); observers never reject, their errors are logged. Any failure before the swap leaves the state, the
-    version and the listeners as they were and raises a :class:`RegistryError` of kind
-    Internal whose message names the entry and the reason.
+    event bus attaches to); observers never reject, their errors are logged. Any failure
+    before the swap leaves the state, the version and the listeners as they were and
+    raises a :class:`RegistryError` of kind Internal whose message names the entry and
+    the reason. A non-empty changeset that squashes to nothing (create + delete of the
+    same ID) still records a version, with no ops.
 
 Transition (the bus runner of the reference, as direct calls)
     Listeners are registered per kind pattern (dotted, ``*`` = one segment, ``**`` = any
