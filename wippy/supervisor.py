@@ -587,16 +587,23 @@ class Supervisor:
         """Run a supervisor for the duration of the block; leaving it stops every service
         (gracefully, in reverse dependency order, even when the block is cancelled).
         """
+        # The block's own exception is carried past the nursery and re-raised as itself,
+        # so callers do not get their errors wrapped in an ExceptionGroup.
+        body_error: BaseException | None = None
         async with trio.open_nursery() as nursery:
             sup = cls(nursery, on_change=on_change, logger=logger, rng=rng)
             try:
                 yield sup
+            except BaseException as e:
+                body_error = e
             finally:
                 sup._closing = True
                 with trio.CancelScope(shield=True):
                     await sup.stop_all()
                 sup._abandon()
                 nursery.cancel_scope.cancel()
+        if body_error is not None:
+            raise body_error
 
     # ---- registration
 

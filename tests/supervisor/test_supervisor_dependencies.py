@@ -279,3 +279,13 @@ async def test_shutdown_during_a_batch_start_starts_nothing_new(
     ]
     assert sup.state("api").status is Status.STOPPED
     assert sup.state("late").status is Status.UNKNOWN
+
+
+async def test_errors_of_the_block_are_not_wrapped(autojump_clock: trio.testing.MockClock) -> None:
+    journal: list = []
+    with pytest.raises(LookupError, match="boom"):
+        async with Supervisor.open() as sup:
+            sup.add("w", FakeService("w", journal), lc())
+            await sup.start_all()
+            raise LookupError("boom")
+    assert [what for _, _, what in journal] == ["start", "started", "stop", "exit"]
