@@ -72,6 +72,14 @@ the nursery the supervisor was opened with. All state changes happen between tri
 checkpoints, so no locks are needed: e.g. between ``start()`` returning and the handle
 being recorded there is no checkpoint a concurrent ``stop()`` could slip into.
 
+Life tasks run in shielded cancel scopes: cancelling the code around the supervisor (a
+SIGINT handler, a test's ``move_on_after``) must not kill them silently and orphan what
+they run. Leaving ``Supervisor.open`` is the only way out: it refuses new starts, stops
+everything in order (shielded, bounded by the stop timeouts) and only then cancels
+whatever is left.
+
+XX: a ``start()`` that ignores cancellation holds up ``stop()`` (there is no handle to
+terminate yet); the kind handlers must keep ``start()`` cancellable.
 XX: services blocked at start are not started later when their requirement finally
 comes up (the reference does not either); a dependency watcher could do that.
 XX: removing a running service stops only that service, not its dependents.
