@@ -551,7 +551,8 @@ class Parser:
         k = self.k
         p = self.p
         kind = k[p]
-        if kind == "name":
+        if kind == "name" or (kind == "typeof" and k[p + 1] == "("):
+            # `typeof` is reserved, but `typeof(v)` is also a documented builtin call
             node = p
             self.p = p + 1
             what = "var"

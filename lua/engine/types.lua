@@ -105,7 +105,8 @@ local prim_pred = {
 
 local function make_prim(kind, name)
     local pred = prim_pred[kind]
-    local T = new({_k = kind, _n = name or kind, _d = name or kind})
+    -- an alias of a builtin keeps the builtin in messages ("expected integer, got number")
+    local T = new({_k = kind, _n = name or kind, _d = kind})
     if pred == true then
         T._c = ANY_CHECK
     elseif pred == false then
@@ -426,7 +427,7 @@ TypeMT.__call = function(self, v, ...)
     if m == nil then
         return v
     end
-    local msg = "expected " .. self._d .. ", got " .. type(v)
+    local msg = "expected " .. (self._n or self._d) .. ", got " .. type(v)
     if p ~= nil then
         msg = msg .. " (" .. p .. ": " .. m .. ")"
     elseif m ~= msg then
@@ -436,7 +437,7 @@ TypeMT.__call = function(self, v, ...)
 end
 
 TypeMT.__tostring = function(self)
-    return self._d
+    return self._n or self._d
 end
 
 local subtype
