@@ -96,3 +96,19 @@ def test_max_attempts_counts_total_starts() -> None:
     assert RestartPolicy(max_attempts=0).may_retry(10_000)
     three = RestartPolicy(max_attempts=3)
     assert [three.may_retry(n) for n in (1, 2, 3)] == [True, True, False]
+
+
+def test_the_conformance_apps_lifecycle_blocks_parse() -> None:
+    import pathlib
+
+    import yaml
+
+    index = pathlib.Path("/work/shared/conformance/apps/declarative-supervision/src/_index.yaml")
+    if not index.exists():
+        pytest.skip("conformance apps not available")
+    entries = {e["name"]: e for e in yaml.safe_load(index.read_text())["entries"]}
+    flaky = Lifecycle.from_config(entries["flaky"]["lifecycle"], namespace="app")
+    assert flaky.auto_start and flaky.requires == ("app:ledger",)
+    assert flaky.restart == RestartPolicy(0.1, 1.0, 2.0, 0.1, 6)
+    oneshot = Lifecycle.from_config(entries["oneshot"]["lifecycle"], namespace="app")
+    assert oneshot.restart.initial_delay == 0.1 and oneshot.restart.max_attempts == 0
