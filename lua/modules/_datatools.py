@@ -41,7 +41,10 @@ class TableMaker:
     def to_lua(self, value: Any) -> Any:
         """Deep-convert Python data (str, dict, list, numbers...) to Lua values."""
         if isinstance(value, str):
-            return value.encode("utf-8", "surrogateescape")
+            try:
+                return value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # lone surrogates (e.g. JSON "\ud800") -> U+FFFD
+                return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value).encode()
         if isinstance(value, dict):
             t = self.table()
             for k, v in value.items():

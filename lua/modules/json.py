@@ -26,6 +26,7 @@ MAX_DEPTH = 128
 _encode_str = _stdjson.encoder.encode_basestring  # type: ignore[attr-defined]
 _HTML = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+    | {c: "\\ufffd" for c in range(0xDC80, 0xDD00)}  # invalid UTF-8 bytes (surrogateescape)
 )
 
 
@@ -52,7 +53,7 @@ def go_float(f: float) -> str:
 
 
 def _quote(b: bytes) -> str:
-    return _encode_str(b.decode("utf-8", "replace")).translate(_HTML)
+    return _encode_str(b.decode("utf-8", "surrogateescape")).translate(_HTML)
 
 
 def _emit(v: Any, out: list[str]) -> None:
