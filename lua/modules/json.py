@@ -101,6 +101,10 @@ def encode_value(value: Any) -> str:
     return "".join(out)
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def decode_text(data: bytes) -> Any:
     """Decode JSON text to Python data; raises ValueError with a message on bad input."""
     try:
@@ -108,6 +112,12 @@ def decode_text(data: bytes) -> Any:
     except UnicodeDecodeError:
         return msgspec.json.decode(data.decode("utf-8", "replace").encode("utf-8"))
     except msgspec.DecodeError as e:
+        # msgspec rejects lone surrogate escapes ("\ud800") that Go accepts as U+FFFD
+        if b"\\u" in data:
+            try:
+                return _stdjson.loads(data.decode("utf-8", "replace"), parse_constant=_reject_constant)
+            except ValueError:
+                pass
         raise ValueError(str(e)) from None
     except msgspec.ValidationError as e:
         raise ValueError(str(e)) from None
