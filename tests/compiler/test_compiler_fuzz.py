@@ -1,0 +1,75 @@
+"""Property tests: on any input the compiler returns or raises LuaSyntaxError, quickly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wippy.lua.compiler import LuaSyntaxError, compile_source
+
+TOKENS = [
+    "local", "function", "end", "if", "then", "else", "elseif", "for", "in", "do", "while", "repeat",
+    "until", "return", "break", "goto", "not", "and", "or", "nil", "true", "false", "type", "interface",
+    "as", "is", "fun", "typeof", "keyof", "extends", "readonly", "asserts", "x", "y", "T", "Box",
+    "1", "0x1F", "2.5e3", "'s'", '"t"', "[[long]]", "...", "..", ".", ":", "::", ",", ";", "=", "==", "~=",
+    "<", ">", ">>", "<<", ">=", "<=", "+", "-", "*", "/", "//", "%", "^", "#", "&", "|", "~", "(", ")",
+    "{", "}", "[", "]", "?", "!", "@", "->", "@min(0)", "\n", "--c\n", "--[[c]]",
+]
+
+SEEDS = [
+    "local function f<T: {name: string}>(a: T, ...: any): (T, string?)\n  return a, nil\nend\n",
+    "type P = {x: number, y?: string, [string]: any}\ninterface S : B\n  function f(self): number\nend\n",
+    "local v = (x as {number})[1] .. y :: string .. f()!\n::l::\ngoto l\n",
+    "local t: Map<string, Box<number>>= {a = 1, ['b'] = 2; 3}\nreturn t.a // 2 | 1 ~ 3\n",
+]
+_CONFORMANCE = Path("/work/shared/conformance/suites/syntax/src")
+if _CONFORMANCE.is_dir():
+    SEEDS += [p.read_text() for p in sorted(_CONFORMANCE.glob("*.lua"))[:8]]
+
+
+def _compile(src: str) -> None:
+    start = time.perf_counter()
+    try:
+        result = compile_source(src, "fuzz")
+        assert isinstance(result.code, str)
+    except LuaSyntaxError as err:
+        assert err.line >= 1 and err.col >= 1 and err.message
+    assert time.perf_counter() - start < 2.0
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=60))
+def test_random_token_streams(tokens):
+    _compile(" ".join(tokens))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3),
+                                                  st.sampled_from(TOKENS)), min_size=1, max_size=4))
+def test_mutated_valid_files(seed, edits):
+    src = seed
+    for pos, how, tok in edits:
+        at = pos % (len(src) + 1)
+        if how == 0:
+            src = src[:at] + tok + src[at:]
+        elif how == 1:
+            src = src[:at] + src[at + len(tok):]
+        elif how == 2:
+            src = src[:at] + " " + tok + " " + src[at + 1:]
+        else:
+            src = src[:at]
+    _compile(src)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text(text):
+    _compile(text)
+
+
+def test_deep_nesting_is_refused_not_crashing():
+    for src in ["x = " + "{" * 5000, "x = " + "(" * 5000 + "1", "local x: " + "{" * 5000,
+                "if x then " * 3000, "x = " + "-" * 5000 + "1", "x = 1" + " .. 1" * 5000]:
+        _compile(src)
