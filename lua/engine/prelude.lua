@@ -851,7 +851,7 @@ local PAYLOAD = {}
 PAYLOAD.__index = PAYLOAD
 PAYLOAD.__name = "payload"
 local function new_payload(v, fmt) return setmetatable({ v = v, fmt = fmt or "lua/any" }, PAYLOAD) end
-function PAYLOAD:data() return self.v, nil end
+function PAYLOAD:data() return self.v end
 function PAYLOAD:get_format() return self.fmt end
 function PAYLOAD:unmarshal() return self.v end
 function PAYLOAD:transcode(fmt) return new_payload(self.v, fmt), nil end
@@ -1303,7 +1303,7 @@ local process_mod = {
   end,
   listen = function(topic, opts)
     local terr = check_topic(topic, "listen")
-    if terr then error(terr, 2) end
+    if terr then return nil, terr end
     local p = current
     p.subs = p.subs or {}
     local sub = p.subs[topic]
