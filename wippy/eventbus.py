@@ -339,6 +339,8 @@ class EventBus:
 
     def send(self, event: Event) -> None:
         """Publish; never blocks, any thread. Dropped silently after `close()`."""
+        if event.__class__ is not Event:
+            raise TypeError(f"EventBus.send expects an Event, got {type(event).__name__}")
         if self._closed:
             return
         self._actions.append(event)
@@ -378,6 +380,11 @@ class EventBus:
             for sub in self._subs:
                 sub._end()
             self._subs.clear()
+            # subscriptions whose "sub" action never got processed must end too
+            while self._actions:
+                item = self._actions.popleft()
+                if item.__class__ is _Action and item.sub is not None:
+                    item.sub._end()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[EventBus]:
@@ -440,7 +447,7 @@ class EventBus:
         deliver = self._deliver
         for _ in range(n):
             item = pop()
-            if item.__class__ is not _Action:
+            if item.__class__ is Event:
                 targets = routes.get((item[0], item[1]))
                 if targets is None:
                     targets = self._resolve(item[0], item[1])

@@ -225,3 +225,22 @@ async def test_iteration_parks_and_wakes() -> None:
             bus.publish("p", "k", "y")
             sub.close()
         assert got == ["x", "y"]
+
+
+async def test_cancelled_bus_ends_every_subscription() -> None:
+    bus = EventBus()
+    early = bus.subscribe("x")
+    with trio.CancelScope() as cs:
+        async with trio.open_nursery() as n:
+            await n.start(bus.run)
+            await settle()
+            late = bus.subscribe("x")  # queued; never processed before the cancel
+            cs.cancel()
+    assert bus.closed
+    assert [e async for e in early] == []
+    assert [e async for e in late] == []
+
+
+def test_send_rejects_non_events() -> None:
+    with pytest.raises(TypeError):
+        EventBus().send(("a", "b", "c", None))  # type: ignore[arg-type]
