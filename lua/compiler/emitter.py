@@ -14,7 +14,8 @@ Engine conventions implemented here:
   starts with ``local __wt, A, B = {}`` (all top-level type names, so forward and
   recursive references work and a later ``local A = {}`` class table cannot shadow the
   type for other types) and each declaration becomes, on its own line,
-  ``A = __wtype(<descriptor>, "A", __wt, <type params>);`` (see lua/engine/types.lua);
+  ``A = __wtype(<descriptor>, "A", __wt, <type params>);`` (see lua/engine/types.lua), or
+  just the call when a chunk-level ``local A`` declared earlier must keep its value;
 * string escapes follow the reference's Lua 5.1 lexer: an unknown escape yields the
   character (``"\\x41"`` is ``"x41"``), so the backslash is dropped before Lua 5.4 sees it.
 """
@@ -128,9 +129,10 @@ class Emitter:
         elif tag == "at":
             self.at(node[1], node[2])
         elif tag == "type":
-            _, name, desc, tparams, line = node
+            _, name, desc, tparams, line, shadowed = node
             tp = "{" + ",".join(f'"{p}"' for p in tparams) + "}" if tparams else "nil"
-            self.at(f'{name} = __wtype({self.desc(desc, tparams)}, "{name}", __wt, {tp});', line)
+            call = f'__wtype({self.desc(desc, tparams)}, "{name}", __wt, {tp});'
+            self.at(call if shadowed else f"{name} = {call}", line)
 
     def concat(self, node: tuple) -> None:
         operands: list = []

@@ -9,7 +9,8 @@ every surviving token back on its original line:
 * a ``tuple`` is a node the emitter treats specially:
   ``("cat", left, op_index, right)`` a ``..`` (flattened into ``__wcat(...)``),
   ``("at", text, line)`` synthetic text on a given line,
-  ``("type", name, desc, tparams, line)`` a top-level ``type``/``interface`` declaration.
+  ``("type", name, desc, tparams, line, shadowed)`` a top-level ``type``/``interface``
+  declaration (``shadowed``: a chunk-level local of that name was declared before it).
 
 Everything that belongs to the type language is parsed (so errors are reported) and then
 dropped; type expressions yield small descriptor tuples (see ``_type_*``) that the emitter
@@ -57,6 +58,7 @@ class Parser:
         self.mut: list[tuple[int, str, int]] = []  # split `>>`/`>=` tokens (for backtracking)
         self.in_cast = False
         self.top_types: list[str] = []
+        self.top_locals: set[str] = set()
         self.tparams: list[str] = []
 
     # ---- errors -------------------------------------------------------------------------
@@ -149,7 +151,7 @@ class Parser:
                 return self.typestat(top)
             return self.exprstat()
         if kind == "local":
-            return self.localstat()
+            return self.localstat(top)
         if kind == "if":
             return self.ifstat()
         if kind == "function":
@@ -208,7 +210,7 @@ class Parser:
             raise self.error_at(self.p, f"syntax error near '{self.near(self.p)}'")
         return e
 
-    def localstat(self) -> list:
+    def localstat(self, top: bool = False) -> list:
         k = self.k
         local_i = self.p
         self.p += 1
@@ -216,10 +218,14 @@ class Parser:
             fn_i = self.p
             self.p += 1
             name = self.expect_name()
+            if top:
+                self.top_locals.add(self.t[name])
             return [local_i, fn_i, name, self.funcbody(fn_i)]
         node: list = [local_i]
         while True:
             node.append(self.expect_name())
+            if top:
+                self.top_locals.add(self.t[node[-1]])
             if k[self.p] == "<":  # <const> / <close>
                 lt = self.p
                 self.p += 1
@@ -422,7 +428,9 @@ class Parser:
         name = self.t[name_i]
         if name not in self.top_types:
             self.top_types.append(name)
-        return ("type", name, desc, tparams, self.ln[start_i])
+        # a chunk-level local of the same name declared earlier keeps its value (in the
+        # reference such a local shadows the type value); the type is only registered
+        return ("type", name, desc, tparams, self.ln[start_i], name in self.top_locals)
 
     def interfacestat(self, top: bool):
         k = self.k

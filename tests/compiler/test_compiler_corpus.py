@@ -268,6 +268,10 @@ ACCEPTED: list[tuple[str, object]] = [
      "next.next.v: expected number, got string"),
     ("type Account = {owner: string}\nlocal Account = {}\ntype Other = {a: Account}\n"
      "local _, e = Other:is({a = {owner = 1}})\nreturn e", "a.owner: expected string, got number"),
+    ("local Account = {kind = 'class'}\ntype Account = {owner: string}\ntype Other = {a: Account}\n"
+     "local _, e = Other:is({a = {owner = 1}})\nreturn Account.kind .. ' ' .. e", "class a.owner: expected string, got number"),
+    ("local function Helper() return 'fn' end\ntype Helper = number\nreturn Helper()", "fn"),
+    ("do local Point = 1 end\ntype Point = {x: number}\nreturn Point:kind()", "record"),
     ("interface Shape function area(self): number end local _, e = Shape:is({}) return e",
      "area: expected function, got nil"),
     ("interface Shape function area(self): number end return Shape:is({area = print}) ~= nil", True),
