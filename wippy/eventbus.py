@@ -51,7 +51,8 @@ sizes its buffer (`buffer=`) for its worst burst and watches `dropped`.
 
 Consuming
 ---------
-* async iterator: `async for ev in sub:` (or `async for batch in sub.batches():` /
+* async iterator (one consuming task at a time; `with bus.subscribe(...) as sub:`
+  unsubscribes on exit): `async for ev in sub:` (or `async for batch in sub.batches():` /
   `await sub.receive_batch()` to take everything buffered at once). Iteration ends
   after `unsubscribe()`/`close()` once the events that preceded it are consumed.
   `__anext__` returns buffered events without yielding to the scheduler (at most
@@ -190,7 +191,15 @@ class Subscription:
 
     # -- consumer side (trio thread) -----------------------------------------------------
 
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     async def _wait(self) -> None:
+        if self._waiter is not None:
+            raise trio.BusyResourceError("another task is already receiving from this subscription")
         while not self._queue and not self._ended:
             self._waiter = trio.lowlevel.current_task()
 

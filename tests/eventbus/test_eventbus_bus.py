@@ -244,3 +244,18 @@ async def test_cancelled_bus_ends_every_subscription() -> None:
 def test_send_rejects_non_events() -> None:
     with pytest.raises(TypeError):
         EventBus().send(("a", "b", "c", None))  # type: ignore[arg-type]
+
+
+async def test_one_consumer_per_subscription_and_context_manager() -> None:
+    bus = EventBus()
+    async with bus.running():
+        with bus.subscribe("c") as sub:
+            async with trio.open_nursery() as n:
+                n.start_soon(sub.__anext__)
+                await settle()
+                with pytest.raises(trio.BusyResourceError):
+                    await sub.__anext__()
+                n.cancel_scope.cancel()
+        await settle()
+        assert sub.closed
+        assert bus.subscriber_count == 0
