@@ -168,7 +168,7 @@ def go_float_g(f: float) -> str:
     dp = len(digits) + int(exp)
     x = dp - 1
     neg = "-" if sign else ""
-    if x < -4 or x >= 21:
+    if x < -4 or x >= 6:  # shortest 'g' uses precision 6 for the exponent decision
         mant = ds[0] + ("." + ds[1:] if nd > 1 else "")
         es = "-" if x < 0 else "+"
         return f"{neg}{mant}e{es}{abs(x):02d}"
@@ -189,8 +189,6 @@ def _scalar_lines(v: Any, *, key: bool = False) -> list[str]:
     if isinstance(v, int):
         return [str(v)]
     if isinstance(v, float):
-        if v.is_integer() and abs(v) < 2**63:
-            return [str(int(v))]
         return [go_float_g(v)]
     if isinstance(v, bytes):
         try:
