@@ -10,7 +10,9 @@ The engine loads this chunk once per Lua state. It returns a table:
                  ["nil"], ["function"] },  -- builtin type values (the engine decides
                -- which names to expose; `string` is also the string library, so the
                -- engine gives that table a __call that delegates to builtins.string)
-    is_type  = function(v) -> boolean,  -- the engine's type() must answer "type" for these
+    is_type  = function(v) -> boolean,
+    type     = a drop-in `type()` answering "type" for type values (the reference's
+               `type(Point)` is "type"; install it as the global `type`),
     typeof   = function(v) -> type value of a plain value (builtin `typeof`),
     mt       = the metatable shared by every type value,
   }
@@ -588,7 +590,15 @@ local function typeof(v)
     return builtins[tv] or ANY
 end
 
+local function lua_type(v)
+    if getmetatable(v) == TypeMT then
+        return "type"
+    end
+    return type(v)
+end
+
 return {
+    type = lua_type,
     wtype = wtype,
     builtins = builtins,
     is_type = is_type,

@@ -15,11 +15,7 @@ TYPES_LUA = Path(wippy.lua.__file__).parent / "engine" / "types.lua"
 PRELUDE = r"""
 local types = ...
 __wtype = types.wtype
-local raw_type = type
-type = function(v)
-    if types.is_type(v) then return "type" end
-    return raw_type(v)
-end
+type = types.type
 for name, t in pairs(types.builtins) do
     if name ~= "string" and name ~= "table" and name ~= "nil" and name ~= "function" then
         _G[name] = t
