@@ -29,9 +29,13 @@ class TableMaker:
 
     def __init__(self) -> None:
         self._new: Callable[[], Any] | None = None
+        self.expand: Callable[[Any], Any] | None = None
 
-    def bind(self, new_table: Callable[[], Any]) -> None:
+    def bind(self, new_table: Callable[[], Any], expand: Callable[[Any], Any] | None = None) -> None:
+        """``new_table()`` returns a fresh Lua table; ``expand(t)`` (optional) returns a
+        plain copy of ``t`` made with ``pairs`` so proxies with ``__pairs`` can be read."""
         self._new = new_table
+        self.expand = expand
 
     def table(self) -> Any:
         if self._new is None:
@@ -76,7 +80,22 @@ class EncodeError(Exception):
     """A Lua value that cannot be represented in the target format."""
 
 
-def table_to_python(value: Any, *, depth: int = 0, max_depth: int = 128, empty: Any = list) -> Any:
+def table_items(value: Any, expand: Callable[[Any], Any] | None = None) -> list[tuple[Any, Any]]:
+    """Raw items of a Lua table; an empty one is re-read through ``expand`` (``pairs``)."""
+    items = list(value.items())
+    if not items and expand is not None:
+        items = list(expand(value).items())
+    return items
+
+
+def table_to_python(
+    value: Any,
+    *,
+    depth: int = 0,
+    max_depth: int = 128,
+    empty: Any = list,
+    expand: Callable[[Any], Any] | None = None,
+) -> Any:
     """Convert a Lua value to JSON-like Python data with the reference's table rules.
 
     * an empty table becomes ``empty()`` (``[]`` for JSON);
@@ -94,7 +113,7 @@ def table_to_python(value: Any, *, depth: int = 0, max_depth: int = 128, empty: 
         raise EncodeError(f"cannot encode value of type {kind or type(value).__name__}")
     if depth >= max_depth:
         raise EncodeError(f"nesting depth exceeds {max_depth} (cyclic table?)")
-    items = list(value.items())
+    items = table_items(value, expand)
     if not items:
         return empty()
     first = items[0][0]
@@ -106,7 +125,7 @@ def table_to_python(value: Any, *, depth: int = 0, max_depth: int = 128, empty: 
                 raise EncodeError("table has mixed array and object keys")
             if k < 1 or k > n:
                 raise EncodeError("sparse array cannot be encoded")
-            out[k - 1] = table_to_python(v, depth=depth + 1, max_depth=max_depth, empty=empty)
+            out[k - 1] = table_to_python(v, depth=depth + 1, max_depth=max_depth, empty=empty, expand=expand)
         return out
     if isinstance(first, bytes):
         obj: dict[bytes, Any] = {}
@@ -115,7 +134,7 @@ def table_to_python(value: Any, *, depth: int = 0, max_depth: int = 128, empty: 
                 if isinstance(k, int) and not isinstance(k, bool):
                     raise EncodeError("table has mixed array and object keys")
                 raise EncodeError(f"unsupported table key type {type(k).__name__}")
-            obj[k] = table_to_python(v, depth=depth + 1, max_depth=max_depth, empty=empty)
+            obj[k] = table_to_python(v, depth=depth + 1, max_depth=max_depth, empty=empty, expand=expand)
         return obj
     if isinstance(first, float):
         raise EncodeError("table has non-integer number keys")

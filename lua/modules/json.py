@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json as _stdjson
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -93,9 +94,9 @@ def _emit(v: Any, out: list[str]) -> None:
         raise EncodeError(f"cannot encode {type(v).__name__}")
 
 
-def encode_value(value: Any) -> str:
+def encode_value(value: Any, expand: Callable[[Any], Any] | None = None) -> str:
     """Encode a Lua value (as lupa hands it over) to JSON text; raises EncodeError."""
-    data = table_to_python(value, max_depth=MAX_DEPTH)
+    data = table_to_python(value, max_depth=MAX_DEPTH, expand=expand)
     out: list[str] = []
     _emit(data, out)
     return "".join(out)
@@ -123,9 +124,9 @@ def decode_text(data: bytes) -> Any:
         raise ValueError(str(e)) from None
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, expand: Callable[[Any], Any] | None = None) -> Any:
     """JSON-decoded data with str strings, for the schema validator."""
-    return _stdjson.loads(encode_value(value))
+    return _stdjson.loads(encode_value(value, expand))
 
 
 def _python(shard: Any) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def _python(shard: Any) -> dict[str, Any]:
 
     def encode(value: Any) -> Any:
         try:
-            return encode_value(value).encode("utf-8")
+            return encode_value(value, maker.expand).encode("utf-8")
         except EncodeError as e:
             return fail("Internal", str(e))
         except RecursionError:
@@ -166,7 +167,7 @@ def _python(shard: Any) -> dict[str, Any]:
         if isinstance(schema, bytes):
             key = schema.decode("utf-8", "replace")
         elif lua_type(schema) == "table":
-            key = encode_value(schema)
+            key = encode_value(schema, maker.expand)
         else:
             raise SchemaError("schema must be a table or a JSON string")
         compiled = schemas.get(key)
@@ -194,7 +195,7 @@ def _python(shard: Any) -> dict[str, Any]:
 
     def validate(schema: Any, value: Any) -> Any:
         try:
-            instance = _plain(value)
+            instance = _plain(value, maker.expand)
         except EncodeError as e:
             return fail("Invalid", f"cannot convert value: {e}")
         return run_validation(schema, instance)
@@ -218,7 +219,11 @@ def _python(shard: Any) -> dict[str, Any]:
 
 LUA = r"""
 local py, rt = ...
-py.bind(function() return {} end)
+py.bind(function() return {} end, function(t)
+    local out = {}
+    for k, v in pairs(t) do out[k] = v end
+    return out
+end)
 
 local type = type
 local p_encode, p_decode, p_take = py.encode, py.decode, py.take_error

@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 import json as _stdjson
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import yaml
 
 from . import LuaModule
-from ._datatools import TableMaker, lua_type
+from ._datatools import TableMaker, lua_type, table_items
 
 # --------------------------------------------------------------------------- decoding
 
@@ -215,7 +216,9 @@ def _key_rank(k: Any) -> tuple[int, Any]:
     return (2, k)
 
 
-def to_tree(value: Any, order: list[bytes], sort: bool, depth: int = 0) -> Any:
+def to_tree(
+    value: Any, order: list[bytes], sort: bool, depth: int = 0, expand: Callable[[Any], Any] | None = None
+) -> Any:
     """Convert a Lua value into _Seq/_Map/scalars, ordering map keys."""
     if value is None or isinstance(value, (bool, int, float, bytes)):
         return value
@@ -223,12 +226,12 @@ def to_tree(value: Any, order: list[bytes], sort: bool, depth: int = 0) -> Any:
         raise YamlEncodeError(f"cannot encode value of type {lua_type(value)}")
     if depth > 128:
         raise YamlEncodeError("nesting depth exceeds 128 (cyclic table?)")
-    items = list(value.items())
+    items = table_items(value, expand)
     n = len(items)
     if n and all(isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= n for k, _ in items):
         seq = _Seq([None] * n)
         for k, v in items:
-            seq[k - 1] = to_tree(v, order, sort, depth + 1)
+            seq[k - 1] = to_tree(v, order, sort, depth + 1, expand)
         return seq
     keys = [k for k, _ in items]
     pairs = dict(items)
@@ -243,7 +246,7 @@ def to_tree(value: Any, order: list[bytes], sort: bool, depth: int = 0) -> Any:
     if sort:
         rest.sort(key=_key_rank)
     ordered.extend(rest)
-    return _Map((k, to_tree(pairs[k], order, sort, depth + 1)) for k in ordered)
+    return _Map((k, to_tree(pairs[k], order, sort, depth + 1, expand)) for k in ordered)
 
 
 def _indent(lines: list[str]) -> list[str]:
@@ -278,8 +281,10 @@ def _value_lines(v: Any) -> list[str]:
     return _scalar_lines(v)
 
 
-def encode_value(value: Any, order: list[bytes], sort: bool) -> str:
-    tree = to_tree(value, order, sort)
+def encode_value(
+    value: Any, order: list[bytes], sort: bool, expand: Callable[[Any], Any] | None = None
+) -> str:
+    tree = to_tree(value, order, sort, expand=expand)
     if isinstance(tree, (_Map, _Seq)) and tree:
         return "\n".join(_block(tree)) + "\n"
     if isinstance(tree, _Seq) and not isinstance(value, bytes):
@@ -312,7 +317,7 @@ def _python(shard: Any) -> dict[str, Any]:
     def encode(value: Any, order: Any, sort: Any) -> Any:
         names = [v for _, v in sorted(order.items())] if order is not None else []
         try:
-            return encode_value(value, names, sort is not False).encode("utf-8")
+            return encode_value(value, names, sort is not False, maker.expand).encode("utf-8")
         except YamlEncodeError as e:
             return fail("Internal", str(e))
         except RecursionError:
@@ -348,7 +353,11 @@ def _lua_ready(value: Any) -> Any:
 
 LUA = r"""
 local py, rt = ...
-py.bind(function() return {} end)
+py.bind(function() return {} end, function(t)
+    local out = {}
+    for k, v in pairs(t) do out[k] = v end
+    return out
+end)
 local p_encode, p_decode, p_take = py.encode, py.decode, py.take_error
 local type = type
 

@@ -186,3 +186,15 @@ def test_hash_fnv_and_raw(h: Harness) -> None:
     assert got[1] == ((0xCBF29CE484222325 * 0x100000001B3) & (2**64 - 1) ^ 0x61) - (1 << 64)
     assert got[2] == 20
     assert got[3] == b"da39a3ee5e6b4b0d3255bfef95601890afd80709"
+
+
+def test_encode_reads_pairs_proxies(h: Harness) -> None:
+    got = lua(
+        h,
+        """
+        local data = {b = 2, a = {1, 2}}
+        local proxy = setmetatable({}, {__index = data, __pairs = function() return next, data, nil end})
+        return json.encode(proxy), yaml.encode(proxy)
+        """,
+    )
+    assert got == (b'{"a":[1,2],"b":2}', b"a:\n  - 1\n  - 2\nb: 2\n")
