@@ -1,49 +1,55 @@
-"""Running a loaded project: hosts, code, and the `-x` / command / service modes.
+"""Running a loaded project: registry, hosts, code, and the run modes.
 
 ``run(project, options)`` is what `wippy run` calls once the project has loaded
-without errors. It builds the node (process directory and topology), compiles every
-code entry, starts one scheduler per ``process.host`` and ``terminal.host`` entry, then
+without errors. Inside one trio run it starts the event bus, loads the entries into
+the registry as one transition (kind listeners compile code and start hosts), then
 either runs one process on the terminal host and exits with its code (``-x`` or a
-named command) or starts the services and runs until SIGINT/SIGTERM.
+named command) or starts the services and runs until SIGINT/SIGTERM
+(:mod:`wippy.services`).
+
+Worker threads reach trio through :meth:`Runtime.call_soon` (fire and forget) and
+:meth:`Runtime.trio_command` (an external command of a Lua process whose completion
+resumes the process).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
 from wippy.entry import Entry
+from wippy.eventbus import EventBus
+from wippy.logs import get_logger
 from wippy.lua.engine.code import CODE_KINDS, CodeStore
 from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
 from wippy.node import ExitResult, Node, WippyError
+from wippy.registry import Registry, RegistryError, open_history
+
+log = get_logger("runtime")
 
 
-class RuntimeLog:
-    """Minimal structured log sink used until the console logger is wired in."""
+class ProcessLog:
+    """Where `print` and the logger module of Lua processes write."""
 
-    def __init__(self, silent: bool = False) -> None:
-        self.silent = silent
-
-    def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
-        if self.silent:
-            return
-        extra = " ".join(f"{k}={v}" for k, v in fields.items())
-        sys.stderr.write(f"{level.upper():5} {message} {extra}\n".rstrip() + "\n")
+    def __init__(self) -> None:
+        self._loggers: dict[str, Any] = {}
 
     def lua(self, pid: str, level: str, message: str, fields: Any) -> None:
-        self._emit(level, message, {"pid": pid})
-
-    def info(self, message: str, **fields: Any) -> None:
-        self._emit("info", message, fields)
+        name = "lua"
+        logger = self._loggers.get(name)
+        if logger is None:
+            logger = self._loggers[name] = get_logger(name)
+        extra = dict(fields) if isinstance(fields, dict) else {}
+        extra.setdefault("pid", pid)
+        method = {"debug": logger.debug, "warn": logger.warn, "error": logger.error}.get(level, logger.info)
+        method(message, **extra)
 
     def error(self, message: str, **fields: Any) -> None:
-        self._emit("error", message, fields)
-
-    def warn(self, message: str, **fields: Any) -> None:
-        self._emit("warn", message, fields)
+        log.error(message, **fields)
 
 
 def exit_code(result: ExitResult) -> int:
@@ -56,7 +62,7 @@ def exit_code(result: ExitResult) -> int:
     if value is False:
         return 1
     if isinstance(value, (int, float)):
-        return int(value) & 0xFF if int(value) >= 0 else int(value) & 0xFF
+        return int(value) & 0xFF
     return 0
 
 
@@ -68,47 +74,160 @@ def error_text(err: Any) -> str:
     return str(err)
 
 
-class Runtime:
-    """The running node with its hosts; shared by the run modes."""
+class CodeListener:
+    """Registry listener of the code kinds: compile on add/update, forget on delete."""
 
-    def __init__(
-        self,
-        entries: list[Entry],
-        *,
-        node_name: str = "local",
-        silent: bool = False,
-        cache_dir: str | None = None,
-    ) -> None:
-        self.entries = {e.id: e for e in entries}
-        self.log = RuntimeLog(silent)
-        self.node = Node(node_name, self.log)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def add(self, entry: Entry) -> None:
+        self._compile(entry)
+
+    async def update(self, old: Entry, new: Entry) -> None:
+        self._compile(new)
+        self.runtime.forget_code(new.id)
+
+    async def delete(self, entry: Entry) -> None:
+        self.runtime.node.code.remove(entry.id)
+        self.runtime.forget_code(entry.id)
+
+    def _compile(self, entry: Entry) -> None:
+        try:
+            self.runtime.node.code.add(entry)
+        except Exception as exc:
+            raise RegistryError("Invalid", str(exc)) from exc
+
+
+class HostListener:
+    """Registry listener of process.host and terminal.host: one scheduler per entry."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def add(self, entry: Entry) -> None:
+        self.runtime.add_host(entry)
+
+    async def update(self, old: Entry, new: Entry) -> None:
+        pass
+
+    async def delete(self, entry: Entry) -> None:
+        scheduler = self.runtime.node.hosts.pop(entry.id, None)
+        if scheduler is not None:
+            scheduler.stop()
+
+
+class Runtime:
+    """The running node with its hosts, registry and bus; shared by the run modes."""
+
+    def __init__(self, project: Any, options: Any) -> None:
+        self.project = project
+        self.options = options
+        self.entries: dict[str, Entry] = {e.id: e for e in project.entries}
+        config = getattr(project, "config", None)
+        self.config = config
+        root = getattr(project, "root", None)
+        self.root = root
+        cache_dir = str(root / ".wippy" / "cache" / "lua") if root is not None else None
+        node_name = (config.get("relay.node_name") if config is not None else None) or "local"
+        self.node = Node(node_name, ProcessLog())
         self.node.code = CodeStore(cache_dir)
         self.node.modules = ModuleStore()
         self.node.global_modules = self.node.modules.globals()
         self.node.terminal_args = []
+        self.node.runtime = self
+        self.bus = EventBus()
+        registry_cfg = config.get("registry", {}) if config is not None else {}
+        base_dir = str(root) if root is not None else "."
+        self.registry = Registry(open_history(registry_cfg if isinstance(registry_cfg, dict) else None, base_dir))
+        self.registry.register_listener("process.host", HostListener(self))
+        self.registry.register_listener("terminal.host", HostListener(self))
+        code = CodeListener(self)
+        for kind in CODE_KINDS:
+            self.registry.register_listener(kind, code)
+        self.registry.on_commit.append(self._publish_commit)
+        self.nursery: trio.Nursery | None = None
+        self.token: trio.lowlevel.TrioToken | None = None
+        self.extensions: list[Any] = []
+
+    # ------------------------------------------------------------------ boot
 
     def compile_all(self) -> list[str]:
+        """Compile every code entry up front so that all syntax errors show at once."""
         problems = []
         for entry in self.entries.values():
             if entry.kind in CODE_KINDS:
                 try:
                     self.node.code.add(entry)
-                except Exception as exc:  # syntax errors and unreadable files
-                    problems.append(f"{entry.id}: {exc}")
+                except Exception as exc:
+                    where = f"{entry.origin}: " if entry.origin else ""
+                    problems.append(f"{where}entry {entry.id}: {exc}")
         return problems
 
-    def start_hosts(self) -> None:
-        for entry in self.entries.values():
-            data = entry.data if isinstance(entry.data, dict) else {}
-            if entry.kind == "process.host":
-                host = data.get("host") or {}
-                self.node.hosts[entry.id] = Scheduler(
-                    self.node, entry.id, workers=host.get("workers"), shards=host.get("shards")
-                )
-            elif entry.kind == "terminal.host":
-                self.node.hosts[entry.id] = Scheduler(self.node, entry.id, workers=1, shards=1, terminal=True)
+    def add_host(self, entry: Entry) -> None:
+        if entry.id in self.node.hosts:
+            return
+        data = entry.data if isinstance(entry.data, dict) else {}
+        if entry.kind == "process.host":
+            host = data.get("host") or {}
+            scheduler = Scheduler(self.node, entry.id, workers=host.get("workers"), shards=host.get("shards"))
+        else:
+            scheduler = Scheduler(self.node, entry.id, workers=1, shards=1, terminal=True)
+        self.node.hosts[entry.id] = scheduler
+        scheduler.start()
+
+    def forget_code(self, entry_id: str) -> None:
         for scheduler in self.node.hosts.values():
-            scheduler.start()
+            for shard in scheduler.shards:
+                shard.push((6, entry_id.encode()))
+
+    def _publish_commit(self, version: Any, ops: list[Any]) -> None:
+        for op in ops:
+            self.bus.publish("registry", str(op.kind), op.entry.id, op.entry)
+
+    async def boot(self, nursery: trio.Nursery) -> list[str]:
+        self.nursery = nursery
+        self.token = trio.lowlevel.current_trio_token()
+        await nursery.start(self.bus.run)
+        problems = self.compile_all()
+        if problems:
+            return problems
+        try:
+            await self.registry.load_state(self.entries.values())
+        except RegistryError as exc:
+            return [str(exc)]
+        for ext in self.extensions:
+            await ext.start(self)
+        return []
+
+    # ------------------------------------------------------------------ bridges from worker threads
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the trio thread (from any thread)."""
+        assert self.token is not None
+        self.token.run_sync_soon(fn, *args)
+
+    def trio_command(self, pid: str, tag: int, fn: Callable[..., Awaitable[Any]], *args: Any) -> tuple:
+        """Run ``await fn(*args)`` on trio; its result (or error) completes the Lua command."""
+
+        async def runner() -> None:
+            try:
+                value = await fn(*args)
+            except (WippyError, RegistryError) as exc:
+                self.node.complete(pid, tag, None, WippyError(getattr(exc, "kind", ""), _message(exc)))
+                return
+            except Exception as exc:  # a failed command must not kill the runtime
+                self.node.complete(pid, tag, None, WippyError("Internal", str(exc)))
+                return
+            self.node.complete(pid, tag, value, None)
+
+        def start() -> None:
+            assert self.nursery is not None
+            self.nursery.start_soon(runner)
+
+        self.call_soon(start)
+        return (False,)
+
+    # ------------------------------------------------------------------ run modes
 
     def terminal_host(self, wanted: str | None) -> str:
         terminals = [e.id for e in self.entries.values() if e.kind == "terminal.host"]
@@ -122,7 +241,8 @@ class Runtime:
 
     async def exec(self, entry_id: str, host: str | None, args: list[str]) -> int:
         """Run one process on the terminal host; return its exit code."""
-        token = trio.lowlevel.current_trio_token()
+        assert self.token is not None
+        token = self.token
         done = trio.Event()
         box: list[ExitResult] = []
 
@@ -145,45 +265,54 @@ class Runtime:
         self.node.stop()
 
 
-def run(project: Any, options: Any) -> int:
-    """Entry point of `wippy run` after the project loaded."""
+def _message(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
+def find_command(entries: dict[str, Entry], name: str) -> str | None:
+    for e in entries.values():
+        cmd = e.meta.get("command") if isinstance(e.meta, dict) else None
+        if isinstance(cmd, dict) and cmd.get("name") == name:
+            return e.id
+    return None
+
+
+async def _main(runtime: Runtime, options: Any) -> int:
     exec_id = getattr(options, "exec_id", None)
     command = getattr(options, "command", None)
     args = list(getattr(options, "args", None) or [])
     host = getattr(options, "host", None)
-    silent = bool(exec_id or command) or bool(getattr(options, "silent", False))
-    root = getattr(project, "root", None)
-    cache_dir = str(root / ".wippy" / "cache" / "lua") if root is not None else None
-    node_name = "local"
-    config = getattr(project, "config", None)
-    if config is not None and hasattr(config, "get"):
-        node_name = config.get("relay.node_name") or "local"
-    runtime = Runtime(list(project.entries), node_name=node_name, silent=silent, cache_dir=cache_dir)
-    problems = runtime.compile_all()
-    if problems:
-        for p in problems:
-            sys.stderr.write(p + "\n")
-        return 2
-    if command and not exec_id:
-        target = None
-        for e in runtime.entries.values():
-            cmd = (e.meta or {}).get("command") if isinstance(e.meta, dict) else None
-            if isinstance(cmd, dict) and cmd.get("name") == command:
-                target = e.id
-                break
+    if command:
+        target = find_command(runtime.entries, command)
         if target is None:
             sys.stderr.write(f'command "{command}" not found\n')
             return 1
         exec_id = target
-    runtime.start_hosts()
+    async with trio.open_nursery() as nursery:
+        try:
+            problems = await runtime.boot(nursery)
+            if problems:
+                for p in problems:
+                    sys.stderr.write(p + "\n")
+                return 2
+            if exec_id:
+                try:
+                    return await runtime.exec(exec_id, host, args)
+                except WippyError as exc:
+                    sys.stderr.write(f"{exc.message}\n")
+                    return 1
+            from wippy.services import serve
+
+            return await serve(runtime, options)
+        finally:
+            runtime.bus.close()
+            nursery.cancel_scope.cancel()
+
+
+def run(project: Any, options: Any) -> int:
+    """Entry point of `wippy run` after the project loaded."""
+    runtime = Runtime(project, options)
     try:
-        if exec_id:
-            try:
-                return trio.run(runtime.exec, exec_id, host, args)
-            except WippyError as exc:
-                sys.stderr.write(f"{exc.message}\n")
-                return 1
-        sys.stderr.write("service mode is not available yet\n")
-        return 1
+        return trio.run(_main, runtime, options)
     finally:
         runtime.stop()
