@@ -159,6 +159,10 @@ class Emitter:
         self.at("__wcat(", self.first_line(operands[0]))
         self.emit_list([operands[0]])
         lines = self.ln
+        last = operands[-1]
+        if type(last) is not int or kinds[last] == "...":
+            # a call or `...` as the last argument would pass all its values; `..` takes one
+            operands[-1] = ["(", last, ")"]
         for op, o in zip(ops, operands[1:], strict=True):
             self.at(",", lines[op])
             self.emit_list([o])
