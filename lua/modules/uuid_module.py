@@ -20,6 +20,8 @@ _VARIANTS = {
 }
 _lock = threading.Lock()
 _last_v7 = 0
+# random node id with the multicast bit set (RFC 4122 4.5): never probes interfaces
+_NODE = int.from_bytes(os.urandom(6), "big") | (1 << 40)
 
 
 def parse_uuid(text: str) -> tuple[_uuid.UUID | None, str]:
@@ -85,7 +87,7 @@ def _python(shard: Any) -> dict[str, Any]:
 
     def gen(kind: int) -> bytes:
         if kind == 1:
-            u = _uuid.uuid1()
+            u = _uuid.uuid1(node=_NODE)
         elif kind == 4:
             u = _uuid.uuid4()
         else:
