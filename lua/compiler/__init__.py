@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import xxhash
 
@@ -101,7 +102,7 @@ class CompileCache:
 
     def _store(self, key: str, result: Compiled) -> None:
         path = os.path.join(self.cache_dir, key + ".lua")
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # engine workers are threads
         try:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(",".join(result.type_names) + "\n" + result.code)
