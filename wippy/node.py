@@ -202,12 +202,12 @@ class Node:
             self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)  # type: ignore[attr-defined]
         return pid.encode(), False
 
-    def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None) -> None:
+    def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None, ctx: bytes | None = None) -> None:
         info = self.procs.get(pid.decode())
         if info is None:
             return
         parent, entry_id, flags = info.pending_spawn  # type: ignore[attr-defined]
-        info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode()))
+        info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode(), ctx))
 
     def spawn(
         self,

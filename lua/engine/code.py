@@ -88,4 +88,5 @@ class CodeStore:
         if unit is None:
             return None, b"factory not found"
         return (unit.code.encode(), unit.entry_id.encode(), unit.method.encode(),
-                to_lua(runtime, unit.modules), to_lua(runtime, unit.imports) if unit.imports else None)
+                to_lua(runtime, unit.modules), to_lua(runtime, unit.imports) if unit.imports else None,
+                unit.kind.encode())

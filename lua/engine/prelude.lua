@@ -969,8 +969,11 @@ local function finish_process(p, ok, value, err)
   if p.dead then return end
   p.dead = true
   procs[p.pid] = nil
+  if p.on_done then
+    -- a function execution: its result goes back to the caller inside this shard
+    return p.on_done(ok, value, err)
+  end
   -- release what the process holds
-  for _, tm in pairs(p.timers or {}) do tm.live = false end
   local okflag = ok and true or false
   local vk, vv = export(value)
   local errblob = nil
@@ -1038,7 +1041,7 @@ end
 local function load_factory(entry_id)
   local f = factories[entry_id]
   if f then return f end
-  local code, chunkname, method, modules, imports = H.chunk(entry_id)
+  local code, chunkname, method, modules, imports, kind = H.chunk(entry_id)
   if code == nil then return nil, chunkname end
   local fn, err = load("return function(_ENV, ...) " .. code .. "\nend", "=" .. chunkname, "t", {})
   if not fn then return nil, err end
@@ -1056,7 +1059,7 @@ local function load_factory(entry_id)
       end
     end
   end
-  f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports }
+  f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports, kind = kind }
   base.require = make_require(allowed)
   f.env_mt = { __index = base, __metatable = false }
   factories[entry_id] = f
@@ -1078,10 +1081,10 @@ local function library_value(lib_id, env_hint)
 end
 
 -- create a process of this shard; args are already copies owned by the new process
-local function create_process(pid, entry_id, flags, args)
+local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
   local p = { pid = pid, entry = entry_id, mq = {}, ntasks = 0, chanwait = 0, npending = 0, pending = {},
-    tagseq = 0, trap = false, timers = nil }
+    tagseq = 0, trap = false, ctx = ctx }
   procs[pid] = p
   if not f then
     fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
@@ -1167,12 +1170,19 @@ local function do_spawn(flags, opts, id, host, ...)
   local me = current
   local args = table.pack(...)
   local name = opts and opts.name
+  local ctx = me.ctx
+  if opts and opts.context then
+    local merged = {}
+    for k, v in pairs(ctx or {}) do merged[k] = v end
+    for k, v in pairs(opts.context) do merged[k] = deepcopy(v) end
+    ctx = merged
+  end
   local pid, here, msg = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
   if pid == nil then return nil, new_error(here, msg) end
   if here == true then
     local copied = { n = args.n }
     for i = 1, args.n do copied[i] = deepcopy(args[i]) end
-    create_process(pid, id, flags, copied)
+    create_process(pid, id, flags, copied, ctx and deepcopy(ctx))
     current = me
     if opts and opts.messages then
       local target = procs[pid]
@@ -1181,7 +1191,8 @@ local function do_spawn(flags, opts, id, host, ...)
       end
     end
   else
-    H.spawn_args(pid, encode(args), opts and opts.messages and encode(opts.messages) or nil)
+    H.spawn_args(pid, encode(args), opts and opts.messages and encode(opts.messages) or nil,
+      ctx and encode(ctx) or nil)
   end
   return pid
 end
@@ -1347,11 +1358,210 @@ local process_mod = {
 }
 
 ---------------------------------------------------------------------------------------
+-- functions: function.lua entries run as executions inside the caller's shard
+--
+-- A function entry is loaded once per shard (its chunk runs once, so module-level
+-- locals persist between calls served here, as a pooled state does in the reference).
+-- Each call is an execution: a process-like record with its own tasks and context
+-- whose result is handed back to the caller (deep-copied) instead of going to Python.
+
+local fn_instances = {}
+local fnseq = 0
+
+function M.forget_function(id) fn_instances[id] = nil end
+
+local function fn_instance(id)
+  local inst = fn_instances[id]
+  if inst then return inst end
+  local f, err = load_factory(id)
+  if not f or f.kind ~= "function.lua" then return nil end
+  local env = new_env(f)
+  local saved = current
+  if f.imports then
+    for alias, lib in pairs(f.imports) do
+      local ok, v = pcall(library_value, lib)
+      if not ok then current = saved; return nil, to_error(v, "Internal") end
+      rawset(env, alias, v)
+    end
+    local allowed = setmetatable({}, { __index = f.allowed })
+    for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
+    rawset(env, "require", make_require(allowed))
+  end
+  local ok, mod = pcall(f.fn, env)
+  current = saved
+  if not ok then return nil, to_error(mod, "Internal") end
+  local fn
+  if type(mod) == "function" then fn = mod
+  elseif type(mod) == "table" then fn = mod[f.method] end
+  if fn == nil then fn = rawget(env, f.method) end
+  if type(fn) ~= "function" then
+    return nil, new_error("NotFound", string_format('method "%s" not found in module', f.method))
+  end
+  inst = { env = env, fn = fn, id = id }
+  fn_instances[id] = inst
+  return inst
+end
+
+local function check_target(target)
+  if type(target) ~= "string" or target == "" then return new_error("Invalid", "function ID required") end
+  local ns, name = target:match("^([^:]*):(.*)$")
+  if ns == nil or ns == "" then return new_error("Invalid", "namespace required in function ID") end
+  if name == "" then return new_error("Invalid", "name required in function ID") end
+  return nil
+end
+
+local function no_handler(target)
+  return new_error("NotFound", "no handler registered for target", false, { target = target })
+end
+
+-- start an execution of `inst`; on_done(ok, value, err) runs when it finishes
+local function run_function(inst, ctx, args, on_done)
+  fnseq = fnseq + 1
+  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = {},
+    ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = ctx,
+    on_done = on_done }
+  procs[p.pid] = p
+  p.main = spawn_task(p, inst.fn, table_unpack(args, 1, args.n))
+  return p
+end
+
+local function copy_args(...)
+  local n = select("#", ...)
+  local args = { n = n }
+  for i = 1, n do args[i] = deepcopy((select(i, ...))) end
+  return args
+end
+
+local function merge_ctx(base, extra)
+  if not extra then return base end
+  local merged = {}
+  for k, v in pairs(base or {}) do merged[k] = v end
+  for k, v in pairs(extra) do merged[k] = v end
+  return merged
+end
+
+local function call_with(opts, target, ...)
+  local terr = check_target(target)
+  if terr then return nil, terr end
+  local inst, ierr = fn_instance(target)
+  if not inst then return nil, ierr or no_handler(target) end
+  local t = current_task
+  local caller = t.p
+  local ctx = merge_ctx(caller.ctx, opts and opts.context)
+  local finished = false
+  caller.npending = caller.npending + 1
+  local exec
+  exec = run_function(inst, ctx and deepcopy(ctx), copy_args(...), function(ok, value, err)
+    if finished then return end
+    finished = true
+    caller.npending = caller.npending - 1
+    if ok then wake(t, deepcopy(value), nil)
+    else wake(t, nil, to_error(err, "Internal")) end
+  end)
+  local timeout = opts and opts.options and tonumber(opts.options.timeout)
+  if timeout and timeout > 0 then
+    add_timer(timeout / 1000, function()
+      if finished then return end
+      finished = true
+      caller.npending = caller.npending - 1
+      exec.dead = true
+      procs[exec.pid] = nil
+      wake(t, nil, new_error("Timeout", "function call timed out"))
+    end, caller)
+  end
+  return block()
+end
+
+local FUTURE = {}
+FUTURE.__index = FUTURE
+FUTURE.__name = "future"
+function FUTURE:response() return self.ch end
+function FUTURE:channel() return self.ch end
+function FUTURE:is_complete() return self.done end
+function FUTURE:is_canceled() return self.canceled end
+function FUTURE:result()
+  if not self.done then return nil, nil end
+  if self.err then return nil, self.err end
+  return self.value, nil
+end
+function FUTURE:error()
+  if self.err then return self.err, true end
+  return nil, false
+end
+function FUTURE:cancel()
+  if self.done then return false, new_error("Invalid", "future already complete") end
+  self.done = true
+  self.canceled = true
+  self.err = new_error("Canceled", "canceled")
+  if self.exec then self.exec.dead = true; procs[self.exec.pid] = nil end
+  close_channel(self.ch)
+  return true, nil
+end
+
+local function async_with(opts, target, ...)
+  local terr = check_target(target)
+  if terr then return nil, terr end
+  local fut = setmetatable({ ch = new_channel(1), done = false, canceled = false }, FUTURE)
+  local inst, ierr = fn_instance(target)
+  if not inst then
+    fut.done = true
+    fut.err = ierr or no_handler(target)
+    try_send(fut.ch, fut.err)
+    close_channel(fut.ch)
+    return fut
+  end
+  local caller = current
+  local ctx = merge_ctx(caller.ctx, opts and opts.context)
+  fut.exec = run_function(inst, ctx and deepcopy(ctx), copy_args(...), function(ok, value, err)
+    if fut.done then return end
+    fut.done = true
+    if ok then
+      fut.value = new_payload(deepcopy(value))
+      try_send(fut.ch, fut.value)
+    else
+      fut.err = to_error(err, "Internal")
+      try_send(fut.ch, fut.err)
+    end
+    close_channel(fut.ch)
+  end)
+  return fut
+end
+
+local EXECUTOR = {}
+EXECUTOR.__index = EXECUTOR
+local function executor(opts) return setmetatable({ opts = opts }, EXECUTOR) end
+local function exec_with(self, key, value, merge)
+  local o = {}
+  for k, v in pairs(self.opts) do o[k] = v end
+  if merge then
+    local m = {}
+    for k, v in pairs(self.opts[key] or {}) do m[k] = v end
+    for k, v in pairs(value or {}) do m[k] = v end
+    o[key] = m
+  else
+    o[key] = value
+  end
+  return executor(o), nil
+end
+function EXECUTOR:with_context(ctx) return exec_with(self, "context", ctx, true) end
+function EXECUTOR:with_options(o) return exec_with(self, "options", o, true) end
+function EXECUTOR:with_actor(a) return exec_with(self, "actor", a) end
+function EXECUTOR:with_scope(s) return exec_with(self, "scope", s) end
+function EXECUTOR:call(target, ...) return call_with(self.opts, target, ...) end
+function EXECUTOR:async(target, ...) return async_with(self.opts, target, ...) end
+
+local funcs_mod = {
+  call = function(target, ...) return call_with(nil, target, ...) end,
+  async = function(target, ...) return async_with(nil, target, ...) end,
+  new = function() return executor({}) end,
+}
+
+---------------------------------------------------------------------------------------
 -- incoming items from Python
 
 local function pull_incoming()
   while true do
-    local kind, a, b, c, d, e, f = H.pull()
+    local kind, a, b, c, d, e, f, g = H.pull()
     if kind == nil then return end
     if kind == 1 then
       -- message: to, from, topic, blob (a packed value list)
@@ -1372,7 +1582,7 @@ local function pull_incoming()
     elseif kind == 3 then
       -- spawn: pid, entry id, flags, args blob, initial messages blob
       local args = decode(d) or { n = 0 }
-      create_process(a, b, c, args)
+      create_process(a, b, c, args, g and decode(g) or nil)
       if e then
         local p = procs[a]
         if p then
@@ -1388,8 +1598,9 @@ local function pull_incoming()
       local p = procs[a]
       if p and not p.dead then deliver(p, b, "@events", { n = 1, decode(c) }) end
     elseif kind == 6 then
-      -- code changed: forget a cached factory
+      -- code changed: forget a cached factory and function instance
       factories[a] = nil
+      M.forget_function(a)
     end
   end
 end
@@ -1481,12 +1692,20 @@ local rt = {
   import = import,
   new_payload = new_payload,
   current_entry = function() return current and current.entry end,
+  context = function() return current and current.ctx end,
 }
 M.rt = rt
+
+local native_modules = { funcs = funcs_mod }
 
 function M.load_module(name)
   local m = module_tables[name]
   if m ~= nil then return m end
+  if native_modules[name] then
+    m = readonly(native_modules[name], name)
+    module_tables[name] = m
+    return m
+  end
   local src, pyfuncs = H.module(name)
   if src == nil then return nil end
   local chunk, err = load(src, "=module:" .. name, "t", shard_globals)

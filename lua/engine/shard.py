@@ -100,7 +100,7 @@ class Shard:
             "spawn": lambda parent, entry, host, flags, name=None, exec_tag=None: node.spawn_from_lua(
                 self, parent, entry, host, flags, name, exec_tag
             ),
-            "spawn_args": lambda pid, args, msgs=None: node.deliver_spawn_args(pid, args, msgs),
+            "spawn_args": lambda pid, args, msgs=None, ctx=None: node.deliver_spawn_args(pid, args, msgs, ctx),
             "post": node.post_from_lua,
             "resolve": lambda dest: node.resolve_from_lua(self, dest),
             "exit": lambda pid, ok, vk, vv, err: node.process_exited(self, pid, ok, vk, vv, err),
