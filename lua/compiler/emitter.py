@@ -28,6 +28,7 @@ _BAD_ESCAPE = re.compile(r"\\([^abfnrtv\\\"'\n0-9])")
 _BUILTIN_TYPES = frozenset(
     "number integer string boolean any unknown nil never table function thread userdata".split()
 )
+ANY_DESC = '"any"'
 _VALIDATORS = frozenset(("min", "max", "min_len", "max_len", "pattern"))
 
 
@@ -67,6 +68,8 @@ class Emitter:
         self.line = 1
 
     def run(self, block: list) -> str:
+        self.decls = {n[1]: (n[2], n[3]) for n in block if type(n) is tuple and n[0] == "type"}
+        self.expanding: set[str] = set()
         if self.top_types:
             self.out.append("local __wt, " + ", ".join(self.top_types) + " = {};")
         self.emit_list(block)
@@ -131,7 +134,8 @@ class Emitter:
         elif tag == "type":
             _, name, desc, tparams, line, shadowed = node
             tp = "{" + ",".join(f'"{p}"' for p in tparams) + "}" if tparams else "nil"
-            call = f'__wtype({self.desc(desc, tparams)}, "{name}", __wt, {tp});'
+            text = self.desc(desc, dict.fromkeys(tparams, ANY_DESC))
+            call = f'__wtype({text}, "{name}", __wt, {tp});'
             self.at(call if shadowed else f"{name} = {call}", line)
 
     def concat(self, node: tuple) -> None:
@@ -170,15 +174,15 @@ class Emitter:
 
     # ---- type descriptors (Lua table constructors, see lua/engine/types.lua) ------------
 
-    def desc(self, d: tuple, tparams: list[str]) -> str:
+    def desc(self, d: tuple, env: dict[str, str]) -> str:
         tag = d[0]
         sub = self.desc
         if tag == "n":
             name = d[1]
-            if name in tparams:
-                return '"any"'
+            if name in env:
+                return env[name]
             if name in self.top:
-                return f'{{k="ref",n="{name}",r=__wt}}'
+                return self.generic_instance(name, d[2], env) or f'{{k="ref",n="{name}",r=__wt}}'
             if name in _BUILTIN_TYPES:
                 return f'"{name}"'
             return '"any"'
@@ -191,29 +195,44 @@ class Emitter:
             return f"{{k=\"lit\",v={text}}}"
         if tag == "rec":
             fields = ",".join(
-                f'{{"{name}",{sub(fd, tparams)},{"true" if opt else "false"}}}'
+                f'{{"{name}",{sub(fd, env)},{"true" if opt else "false"}}}'
                 for name, fd, opt in d[1])
             return f'{{k="record",f={{{fields}}}}}'
         if tag == "arr":
-            return f'{{k="array",e={sub(d[1], tparams)}}}'
+            return f'{{k="array",e={sub(d[1], env)}}}'
         if tag == "map":
-            return f'{{k="map",key={sub(d[1], tparams)},val={sub(d[2], tparams)}}}'
+            return f'{{k="map",key={sub(d[1], env)},val={sub(d[2], env)}}}'
         if tag == "un" or tag == "in":
             kind = "union" if tag == "un" else "inter"
-            return f'{{k="{kind}",v={{{",".join(sub(x, tparams) for x in d[1])}}}}}'
+            return f'{{k="{kind}",v={{{",".join(sub(x, env) for x in d[1])}}}}}'
         if tag == "opt":
-            return f'{{k="optional",e={sub(d[1], tparams)}}}'
+            return f'{{k="optional",e={sub(d[1], env)}}}'
         if tag == "fn":
             return '"function"'
         if tag == "ann":
             extra = "".join(f",{n}={v}" for n, v in d[2].items() if n in _VALIDATORS)
-            return f'{{k="ann",e={sub(d[1], tparams)}{extra}}}'
+            return f'{{k="ann",e={sub(d[1], env)}{extra}}}'
         if tag == "iface":
             _, methods, fields, bases = d
             ms = ",".join(f'"{m}"' for m in methods)
             fs = ",".join(
-                f'{{"{name}",{sub(fd, tparams)},{"true" if opt else "false"}}}'
+                f'{{"{name}",{sub(fd, env)},{"true" if opt else "false"}}}'
                 for name, fd, opt in fields)
-            bs = ",".join(sub(b, tparams) for b in bases)
+            bs = ",".join(sub(b, env) for b in bases)
             return f'{{k="interface",m={{{ms}}},f={{{fs}}},b={{{bs}}}}}'
         return '"any"'
+
+    def generic_instance(self, name: str, args: list | None, env: dict[str, str]) -> str | None:
+        """``Pair<string, number>`` of a top-level generic: its descriptor with the arguments
+        substituted (so fields are checked precisely); None means "use a plain reference"
+        (no arguments, not generic, or already being expanded: recursive generics)."""
+        decl = self.decls.get(name)
+        if not args or decl is None or not decl[1] or name in self.expanding:
+            return None
+        target, tparams = decl
+        inner = {p: self.desc(args[i], env) if i < len(args) else '"any"' for i, p in enumerate(tparams)}
+        self.expanding.add(name)
+        try:
+            return self.desc(target, inner)
+        finally:
+            self.expanding.discard(name)

@@ -281,6 +281,16 @@ ACCEPTED: list[tuple[str, object]] = [
     ("interface Named name: string end interface Shape : Named function area(): number end\n"
      "local _, e = Shape:is({area = print}) return e", "name: expected string, got nil"),
     ("type Box<T> = {value: T} return Box(number) == Box", True),
+    ("type Pair<A, B> = {first: A, second: B}\ntype P = Pair<string, number>\n"
+     "local _, e = P:is({first = 'a', second = 'b'})\nreturn e", "second: expected number, got string"),
+    ("type Pair<A, B> = {first: A, second: B}\ntype P = {p: Pair<string>}\n"
+     "return (P:is({p = {first = 'a', second = true}})) ~= nil", True),
+    ("type List<T> = {head: T, tail: List<T>?}\ntype L = List<number>\n"
+     "local _, e = L:is({head = 1, tail = {head = 2, tail = {head = 'x'}}})\nreturn e == nil", True),
+    ("type List<T> = {head: T, tail: List<T>?}\ntype L = List<number>\n"
+     "local _, e = L:is({head = 'x'})\nreturn e", "head: expected number, got string"),
+    ("type Box<T> = {v: T}\ntype BB = Box<Box<integer>>\nlocal _, e = BB:is({v = {v = 1.5}})\nreturn e",
+     "v.v: expected integer, got number"),
     ("type Box<T> = {value: T} return Box:tparams()[1]", "T"),
     ("return integer <= number", True),
     ("return number <= integer", False),
