@@ -500,6 +500,7 @@ class Parser:
         else:
             node = self.simpleexp()
         binpri = _BINPRI
+        seq = None  # left-associative chains stay one flat list (no deep nesting to emit)
         while True:
             kind = k[self.p]
             pri = binpri.get(kind)
@@ -510,8 +511,12 @@ class Parser:
             right = self.expr(pri[1])
             if kind == "..":
                 node = ("cat", node, op, right)
+                seq = None
+            elif seq is not None:
+                seq.append(op)
+                seq.append(right)
             else:
-                node = [node, op, right]
+                node = seq = [node, op, right]
         self.depth -= 1
         return node
 
@@ -571,25 +576,29 @@ class Parser:
             what = "other"
         else:
             raise self.unexpected()
+        node = [node]  # suffixes extend one flat list
         while True:
             p = self.p
             kind = k[p]
             if kind == ".":
                 self.p = p + 1
-                node = [node, p, self.field_name()]
+                node.append(p)
+                node.append(self.field_name())
                 what = "var"
             elif kind == "[":
                 self.p = p + 1
-                key = self.expr()
-                node = [node, p, key, self.expect("]")]
+                node.append(p)
+                node.append(self.expr())
+                node.append(self.expect("]"))
                 what = "var"
             elif kind == ":":
                 self.p = p + 1
-                name = self.field_name()
-                node = [node, p, name, self.callargs()]
+                node.append(p)
+                node.append(self.field_name())
+                node.append(self.callargs())
                 what = "call"
             elif kind == "(" or kind == "string" or kind == "{":
-                node = [node, self.callargs()]
+                node.append(self.callargs())
                 what = "call"
             elif kind == "!":
                 self.p = p + 1

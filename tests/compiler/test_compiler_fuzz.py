@@ -73,3 +73,11 @@ def test_deep_nesting_is_refused_not_crashing():
     for src in ["x = " + "{" * 5000, "x = " + "(" * 5000 + "1", "local x: " + "{" * 5000,
                 "if x then " * 3000, "x = " + "-" * 5000 + "1", "x = 1" + " .. 1" * 5000]:
         _compile(src)
+
+
+def test_long_flat_chains_compile():
+    # left-associative operators and suffix chains do not nest: as long as Lua allows
+    n = 20000
+    assert compile_source("return 1" + " + 1" * n, "c").code.count("+") == n
+    assert compile_source("return a" + ".b" * n, "c").code.count(".") == n
+    assert compile_source("return a" + ":m()" * 2000, "c").code.count(":") == 2000
