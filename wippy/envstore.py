@@ -313,8 +313,9 @@ class EnvStore:
         return out
 
 
-def _build_storage(entry: Entry, base: Path | None, built: dict[str, Storage], pending: dict[str, Entry],
-                   seen: set[str]) -> Storage | None:
+def _build_storage(
+    entry: Entry, base: Path | None, built: dict[str, Storage], pending: dict[str, Entry], seen: set[str]
+) -> Storage | None:
     if entry.id in built:
         return built[entry.id]
     data = entry.data if isinstance(entry.data, dict) else {}
