@@ -107,7 +107,7 @@ def tokenize(src: str, chunk: str) -> tuple[list[str], list[str], list[int], lis
                 close = "]" + "=" * (lm.end() - lm.start() - 2) + "]"
                 end = src.find(close, lm.end())
                 if end < 0:
-                    raise fail(f"unfinished long comment (starting at line {line}) near '<eof>'",
+                    raise fail(f"unfinished long comment (starting at line {line}) near <eof>",
                                len(src), line + count("\n", start))
                 pos = end + len(close)
             else:
@@ -117,8 +117,9 @@ def tokenize(src: str, chunk: str) -> tuple[list[str], list[str], list[int], lis
             sm = _STR[m.group(4)].match(src, start)
             if sm is None:
                 end = src.find("\n", start)
-                bad = src[start:] if end < 0 else src[start:end]
-                raise fail(f"unfinished string near '{bad}'", start, line)
+                if end < 0:  # Lua reports where the input ended
+                    raise fail("unfinished string near <eof>", len(src), line + count("\n", start))
+                raise fail(f"unfinished string near '{src[start:end]}'", start, line)
             ak("string")
             at(sm.group())
             al(line)
@@ -139,7 +140,7 @@ def tokenize(src: str, chunk: str) -> tuple[list[str], list[str], list[int], lis
             close = "]" + "=" * (len(opener) - 2) + "]"
             end = src.find(close, start + len(opener))
             if end < 0:
-                raise fail(f"unfinished long string (starting at line {line}) near '<eof>'",
+                raise fail(f"unfinished long string (starting at line {line}) near <eof>",
                            len(src), line + count("\n", start))
             pos = end + len(close)
             ak("string")

@@ -64,16 +64,19 @@ class Parser:
     # ---- errors -------------------------------------------------------------------------
 
     def near(self, i: int) -> str:
-        return self.t[i]
+        """The token as Lua 5.4 quotes it in messages (``'x'``, but ``<eof>`` bare)."""
+        if self.k[i] == "<eof>":
+            return "<eof>"
+        return f"'{self.t[i]}'"
 
     def error_at(self, i: int, msg: str) -> LuaSyntaxError:
         return LuaSyntaxError(self.chunk, self.ln[i], col_of(self.src, self.off[i]), msg)
 
     def unexpected(self) -> LuaSyntaxError:
-        return self.error_at(self.p, f"unexpected symbol near '{self.near(self.p)}'")
+        return self.error_at(self.p, f"unexpected symbol near {self.near(self.p)}")
 
     def expected(self, what: str) -> LuaSyntaxError:
-        return self.error_at(self.p, f"{what} expected near '{self.near(self.p)}'")
+        return self.error_at(self.p, f"{what} expected near {self.near(self.p)}")
 
     def expect(self, kind: str) -> int:
         p = self.p
@@ -89,7 +92,7 @@ class Parser:
                 raise self.expected(f"'{kind}'")
             raise self.error_at(
                 p, f"'{kind}' expected (to close '{opener}' at line {self.ln[opener_i]}) "
-                   f"near '{self.near(p)}'")
+                   f"near {self.near(p)}")
         self.p = p + 1
         return p
 
@@ -110,7 +113,7 @@ class Parser:
     def parse(self) -> tuple[list, list[str]]:
         body = self.block(top=True)
         if self.k[self.p] != "<eof>":
-            raise self.expected("'<eof>'")
+            raise self.expected("<eof>")
         return body, self.top_types
 
     def block(self, top: bool = False) -> list:
@@ -197,7 +200,7 @@ class Parser:
             targets: list = [e]
             while True:
                 if kind != "var":
-                    raise self.error_at(self.p, f"syntax error near '{self.near(self.p)}'")
+                    raise self.error_at(self.p, f"syntax error near {self.near(self.p)}")
                 if k[self.p] != ",":
                     break
                 self.p += 1
@@ -207,7 +210,7 @@ class Parser:
             eq = self.expect("=")
             return [targets, eq, self.explist()]
         if kind != "call":
-            raise self.error_at(self.p, f"syntax error near '{self.near(self.p)}'")
+            raise self.error_at(self.p, f"syntax error near {self.near(self.p)}")
         return e
 
     def localstat(self, top: bool = False) -> list:
@@ -353,7 +356,7 @@ class Parser:
                     self.type_expr()
                 break
             else:
-                raise self.expected("<name>")
+                raise self.expected("<name> or '...'")
             if k[self.p] != ",":
                 break
             out.append(",")
@@ -471,7 +474,7 @@ class Parser:
             elif kind == "<eof>":
                 raise self.error_at(
                     self.p, f"'end' expected (to close 'interface' at line {self.ln[int_i]}) "
-                            f"near '<eof>'")
+                            f"near <eof>")
             else:
                 raise self.unexpected()
         self.p += 1
@@ -820,7 +823,7 @@ class Parser:
             if k[self.p] not in (")", ","):
                 self.type_postfix()
             return ANY
-        raise self.error_at(p, f"type expected near '{self.near(p)}'")
+        raise self.error_at(p, f"type expected near {self.near(p)}")
 
     def type_args(self) -> list:
         """``<T, U>`` after a type name; in a cast, a failed attempt backtracks (``x as T < y``)."""

@@ -50,7 +50,7 @@ def test_error_carries_position_and_formats_like_lua():
         compile_source("local a = 1\nlocal b = a +\n", "app:broken")
     err = info.value
     assert (err.file, err.line, err.col) == ("app:broken", 3, 1)
-    assert str(err) == "app:broken:3:1: unexpected symbol near '<eof>'"
+    assert str(err) == "app:broken:3:1: unexpected symbol near <eof>"
     again = pickle.loads(pickle.dumps(err))
     assert str(again) == str(err)
 
