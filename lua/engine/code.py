@@ -63,8 +63,13 @@ class CodeStore:
 
     def add(self, entry: Entry) -> CodeUnit:
         """Compile an entry's source; raises the compiler's syntax error on bad code."""
-        path = source_path(entry)
-        text = path.read_text(encoding="utf-8")
+        src = entry.data.get("source") if isinstance(entry.data, dict) else None
+        if isinstance(src, str) and src and not src.startswith("file://"):
+            # inline source (entries created at run time through the registry module)
+            path, text = Path(f"<{entry.id}>"), src
+        else:
+            path = source_path(entry)
+            text = path.read_text(encoding="utf-8")
         code = self.compile(text, entry.id)
         data = entry.data if isinstance(entry.data, dict) else {}
         ns = entry.namespace
