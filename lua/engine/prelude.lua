@@ -1674,7 +1674,7 @@ local function logger_print(...)
 end
 
 local rt = {
-  err = function(kind, message, details) return new_error(kind, message, nil, details) end,
+  err = function(kind, message, details) return new_error(kind, message, RETRYABLE[kind] or false, details) end,
   is_error = is_error,
   to_error = to_error,
   yield = ext_command,
