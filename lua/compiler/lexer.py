@@ -69,7 +69,7 @@ def tokenize(src: str, chunk: str) -> tuple[list[str], list[str], list[int], lis
     offs: list[int] = []
     ak, at, al, ao = kinds.append, texts.append, lines.append, offs.append
     pos = 0
-    if src.startswith("#"):  # shebang line, as lua.c skips it
+    if src.startswith("#!"):  # shebang line, as luaL_loadfile skips it
         nl = src.find("\n")
         pos = len(src) if nl < 0 else nl
     line = 1

@@ -57,6 +57,7 @@ class Parser:
         self.depth = 0
         self.mut: list[tuple[int, str, int]] = []  # split `>>`/`>=` tokens (for backtracking)
         self.in_cast = False
+        self.vararg = True  # the chunk is a vararg function
         self.top_types: list[str] = []
         self.top_locals: set[str] = set()
         self.tparams: list[str] = []
@@ -325,12 +326,16 @@ class Parser:
         if k[self.p] == "<":
             self.generic_params()
         node: list = [self.expect("(")]
-        node.extend(self.params())
+        params = self.params()
+        node.extend(params)
         node.append(self.expect(")"))
         if k[self.p] == ":":
             self.p += 1
             self.return_types()
+        saved = self.vararg
+        self.vararg = bool(params) and type(params[-1]) is int and k[params[-1]] == "..."
         node.append(self.block())
+        self.vararg = saved
         node.append(self.expect_match("end", "function", fn_i))
         return node
 
@@ -528,6 +533,8 @@ class Parser:
         p = self.p
         kind = k[p]
         if kind in _SIMPLE:
+            if kind == "..." and not self.vararg:
+                raise self.error_at(p, "cannot use '...' outside a vararg function near '...'")
             self.p = p + 1
             node = p
         elif kind == "{":

@@ -456,7 +456,7 @@ PLAIN_REJECTED = [
     "local x = a:b", "local a = 1\n  local b = + 2", "return return", "(x) = 1", "x.y:z = 1", "::1::",
     "local x <foo> = 1", "a, b() = 1, 2", "x = function(a, 1) end", "x = {1 2}", "do end end", "elseif",
     "if x then else else end", "for x do end", "return f(a,)", "local function 1() end", "x = 1 2",
-    "x = #", "x = not", "t = {,}", "t = {[1] = }", "x ='\\", "local a.b = 1", "function f(...,a) end",
+    "x = #", "x = not", "local function f() return ... end", "local f = function(a) return {...} end", "t = {,}", "t = {[1] = }", "x ='\\", "local a.b = 1", "function f(...,a) end",
 ]
 
 
