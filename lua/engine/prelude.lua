@@ -196,7 +196,8 @@ for k, v in pairs(KINDS) do errors_mod[k] = v end
 function errors_mod.new(a, b)
   if type(a) == "table" and not is_error(a) then
     local msg = a.message
-    if msg ~= nil and type(msg) ~= "string" then msg = tostring_w(msg) end
+    if msg == nil then error("errors.new: message is required", 2) end
+    if type(msg) ~= "string" then msg = tostring_w(msg) end
     return new_error(a.kind or "", msg or "", a.retryable, a.details)
   end
   if is_error(a) then return a end
@@ -851,11 +852,47 @@ local PAYLOAD = {}
 PAYLOAD.__index = PAYLOAD
 PAYLOAD.__name = "payload"
 local function new_payload(v, fmt) return setmetatable({ v = v, fmt = fmt or "lua/any" }, PAYLOAD) end
-function PAYLOAD:data() return self.v end
+local function raw_payload(raw, fmt) return setmetatable({ raw = raw, fmt = fmt }, PAYLOAD) end
+PAYLOAD.__tostring = function(pl) return "payload{format=" .. pl.fmt .. "}" end
+local load_module_late -- set once modules can load
+local function module_fn(name, fn)
+  local m = load_module_late(name)
+  return m and m[fn]
+end
+local TEXT_FORMATS = { ["json/plain"] = "json", ["yaml/plain"] = "yaml" }
+function PAYLOAD:data()
+  if self.raw == nil then return self.v end
+  local codec = TEXT_FORMATS[self.fmt]
+  if codec then
+    local v, err = module_fn(codec, "decode")(self.raw)
+    if err then return nil, err end
+    return v
+  end
+  if self.fmt == "application/msgpack" then return decode(self.raw) end
+  return self.raw
+end
 function PAYLOAD:get_format() return self.fmt end
-function PAYLOAD:unmarshal() return self.v end
-function PAYLOAD:transcode(fmt) return new_payload(self.v, fmt), nil end
-PAYLOAD.__wippy_encode = function(pl) return pl.v end
+function PAYLOAD:unmarshal() return (self:data()) end
+function PAYLOAD:transcode(fmt)
+  if fmt == self.fmt then return self, nil end
+  local v, derr = self:data()
+  if derr then return nil, derr end
+  if fmt == "lua/any" or fmt == "golang/any" then return new_payload(v, fmt), nil end
+  if fmt == "golang/error" then return new_payload(to_error(v), fmt), nil end
+  local codec = TEXT_FORMATS[fmt]
+  if codec then
+    local raw, err = module_fn(codec, "encode")(v)
+    if raw == nil then return nil, err end
+    return raw_payload(raw, fmt), nil
+  end
+  if fmt == "text/plain" or fmt == "application/octet-stream" then
+    if type(v) == "table" then return nil, new_error("Internal", "cannot transcode a table to " .. fmt, false) end
+    return raw_payload(tostring_w(v), fmt), nil
+  end
+  if fmt == "application/msgpack" then return raw_payload(encode(v), fmt), nil end
+  return nil, new_error("Internal", "unsupported payload format: " .. tostring_raw(fmt), false)
+end
+PAYLOAD.__wippy_encode = function(pl) return (pl:data()) end
 function MSG:payload()
   local vals = self.vals
   if vals.n == 1 then return new_payload(vals[1]) end
@@ -1697,6 +1734,7 @@ local rt = {
 M.rt = rt
 
 local native_modules = { funcs = funcs_mod }
+load_module_late = function(name) return M.load_module(name) end
 
 function M.load_module(name)
   local m = module_tables[name]
