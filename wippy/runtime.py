@@ -14,6 +14,7 @@ resumes the process).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,30 +27,81 @@ from wippy.logs import get_logger
 from wippy.lua.engine.code import CODE_KINDS, CodeStore
 from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
-from wippy.node import ExitResult, Node, WippyError
+from wippy.node import ExitResult, Node, WippyError, decode
 from wippy.registry import Registry, RegistryError, open_history
 
 log = get_logger("runtime")
 
 
 class ProcessLog:
-    """Where `print` and the logger module of Lua processes write."""
+    """Where `print` and the logger module of Lua processes write.
+
+    Lines go to the component ``lua`` (``lua.<name>`` for a named logger). The user's
+    fields come first, sorted by key (a Lua table has no order), then ``pid`` and, from
+    the logger module, ``location``. Values are made printable here: an error object
+    shows its message, bytes are decoded, tables become compact JSON, integral floats
+    print without ``.0`` as Lua's tostring does.
+    """
 
     def __init__(self) -> None:
         self._loggers: dict[str, Any] = {}
 
-    def lua(self, pid: str, level: str, message: str, fields: Any) -> None:
-        name = "lua"
-        logger = self._loggers.get(name)
-        if logger is None:
-            logger = self._loggers[name] = get_logger(name)
-        extra = dict(fields) if isinstance(fields, dict) else {}
+    def lua(self, pid: str, level: str, message: str, fields: Any, *, location: str | None = None,
+            logger: str | None = None) -> None:  # fmt: skip
+        name = f"lua.{logger}" if logger else "lua"
+        target = self._loggers.get(name)
+        if target is None:
+            target = self._loggers[name] = get_logger(name)
+        if isinstance(fields, bytes):
+            fields = decode(fields)
+        extra: dict[str, Any] = {}
+        if isinstance(fields, dict):
+            for key in sorted(fields, key=_field_text):
+                text = _field_text(key)
+                if text in _RESERVED:  # keyword names of the logger call itself
+                    text += "_"
+                extra[text] = _field_value(fields[key])
         extra.setdefault("pid", pid)
-        method = {"debug": logger.debug, "warn": logger.warn, "error": logger.error}.get(level, logger.info)
+        if location:
+            extra.setdefault("location", location)
+        method = {"debug": target.debug, "warn": target.warn, "error": target.error}.get(level, target.info)
         method(message, **extra)
 
     def error(self, message: str, **fields: Any) -> None:
         log.error(message, **fields)
+
+
+_RESERVED = frozenset({"message", "exc_info"})
+
+
+def _field_text(key: Any) -> str:
+    if isinstance(key, bytes):
+        return key.decode("utf-8", "surrogateescape")
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, WippyError):
+        return value.message
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
+    if isinstance(value, dict | list):
+        return json.dumps(_plain(value), separators=(",", ":"), ensure_ascii=False, default=str)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_field_text(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, WippyError | bytes | float):
+        return _field_value(value)
+    return value
 
 
 def exit_code(result: ExitResult) -> int:
