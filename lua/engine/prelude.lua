@@ -1799,8 +1799,15 @@ function M.setup(global_modules, types_lib)
   base.require = make_require({})
   if types_lib then
     base.__wtype = types_lib.wtype
+    if types_lib.type then base.type = types_lib.type end
+    if types_lib.typeof then base.typeof = types_lib.typeof end
     for k, v in pairs(types_lib.builtins or {}) do
-      if base[k] == nil then base[k] = v end
+      if base[k] == nil and k ~= "nil" and k ~= "function" then base[k] = v end
+    end
+    local string_type = types_lib.builtins and types_lib.builtins.string
+    if string_type then
+      -- `string` is both the library and the builtin type: calling it validates
+      getmetatable(base.string).__call = function(_, ...) return string_type(...) end
     end
   end
   for k, v in pairs(base) do shard_globals[k] = v end
