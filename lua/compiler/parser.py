@@ -13,7 +13,7 @@ every surviving token back on its original line:
   declaration (``shadowed``: a chunk-level local of that name was declared before it).
 
 Everything that belongs to the type language is parsed (so errors are reported) and then
-dropped; type expressions yield small descriptor tuples (see ``_type_*``) that the emitter
+dropped; type expressions yield small descriptor tuples (see the ``type_*`` methods) that the emitter
 turns into runtime type values for top-level declarations only.
 
 Expression precedence follows Lua 5.4 (``luaY_subexpr``); casts ``as``/``::`` and postfix
@@ -462,19 +462,10 @@ class Parser:
         while k[self.p] != "end":
             kind = k[self.p]
             if kind == "function":
-                self.p += 1
-                methods.append(self.t[self.field_name()])
-                if k[self.p] == "<":
-                    self.generic_params()
-                self.expect("(")
-                self.params()
-                self.expect(")")
-                if k[self.p] == ":":
-                    self.p += 1
-                    self.return_types()
+                methods.append(self.method_sig())
             elif kind in (",", ";"):
                 self.p += 1
-            elif kind in _ANY_NAME and (k[self.p + 1] == ":" or k[self.p + 1] == "?"):
+            elif self.field_start(self.p):
                 fields.append(self.record_field())
             elif kind == "<eof>":
                 raise self.error_at(
@@ -853,8 +844,39 @@ class Parser:
             self.undo_mutations(mark)
             return None
 
+    def method_sig(self, multi: bool = True) -> str:
+        """``function name<T>(params): returns`` inside an interface or record type (in a
+        record, ``,`` separates fields, so only a single or parenthesised return type)."""
+        k = self.k
+        self.p += 1
+        name = self.t[self.field_name()]
+        if k[self.p] == "<":
+            self.generic_params()
+        lp = self.expect("(")
+        self.params()
+        self.expect_match(")", "(", lp)
+        if k[self.p] == ":":
+            self.p += 1
+            if multi:
+                self.return_types()
+            else:
+                self.type_expr()
+        return name
+
+    def field_start(self, p: int) -> bool:
+        """Does a record field (``name:``, ``name?:``, ``readonly name:``) start at ``p``?"""
+        k = self.k
+        if k[p] not in _ANY_NAME:
+            return False
+        nxt = k[p + 1]
+        if nxt == ":" or (nxt == "?" and k[p + 2] == ":"):
+            return True
+        return k[p] == "readonly" and self.field_start(p + 1)
+
     def record_field(self) -> tuple:
         k = self.k
+        if k[self.p] == "readonly" and k[self.p + 1] != ":" and k[self.p + 1] != "?":
+            self.p += 1  # `readonly name: T`
         name = self.t[self.p]
         self.p += 1
         opt = False
@@ -883,7 +905,7 @@ class Parser:
                 self.record_rest()
             self.expect_match("}", "{", lb)
             return d
-        if kind in _ANY_NAME and (k[self.p + 1] == ":" or (k[self.p + 1] == "?" and k[self.p + 2] == ":")):
+        if self.field_start(self.p) or (kind == "function" and k[self.p + 1] in _FIELD_OK):
             fields = self.record_rest()
             self.expect_match("}", "{", lb)
             return ("rec", fields)
@@ -906,7 +928,9 @@ class Parser:
                 self.type_expr()
             elif kind == "...":
                 self.p += 1
-            elif kind in _ANY_NAME:
+            elif kind == "function" and k[self.p + 1] in _FIELD_OK:
+                fields.append((self.method_sig(False), ("fn",), False))
+            elif self.field_start(self.p):
                 fields.append(self.record_field())
             else:
                 raise self.expected("'}'")
