@@ -256,15 +256,50 @@ def stringify(value: Any) -> str:
 class EnvStore:
     """The storages and variables of a project, with get/set/get_all as `env` offers them."""
 
-    def __init__(self) -> None:
+    def __init__(self, base_dir: str | Path | None = None) -> None:
+        self.base = Path(base_dir) if base_dir is not None else None
+        self.sources: dict[str, Entry] = {}
         self.storages: dict[str, Storage] = {}
         self.variables: dict[str, Variable] = {}
         self.by_name: dict[str, Variable] = {}
+        self._lock = threading.Lock()
 
-    def add_variable(self, var: Variable) -> None:
-        self.variables[var.id] = var
-        if var.name:
-            self.by_name[var.name] = var
+    def load(self, entries: Iterable[Entry]) -> None:
+        """Add the env entries among ``entries`` (others are ignored) and rebuild."""
+        with self._lock:
+            for entry in entries:
+                if entry.kind in ENV_KINDS:
+                    self.sources[entry.id] = entry
+            self._rebuild()
+
+    def apply(self, entry: Entry) -> None:
+        """Add or replace one env entry."""
+        self.load([entry])
+
+    def remove(self, entry_id: str) -> None:
+        with self._lock:
+            if self.sources.pop(entry_id, None) is not None:
+                self._rebuild()
+
+    def _rebuild(self) -> None:
+        storages_src = {i: e for i, e in self.sources.items() if e.kind in STORAGE_KINDS}
+        storages: dict[str, Storage] = {}
+        for entry in storages_src.values():
+            _build_storage(entry, self.base, storages, storages_src, set())
+        for sid, old in self.storages.items():  # memory values outlive a rebuild
+            new = storages.get(sid)
+            if isinstance(old, MemoryStorage) and isinstance(new, MemoryStorage):
+                new._values = old._values
+        variables: dict[str, Variable] = {}
+        by_name: dict[str, Variable] = {}
+        for entry in self.sources.values():
+            if entry.kind == VARIABLE_KIND:
+                var = _variable(entry)
+                variables[var.id] = var
+                if var.name:
+                    by_name[var.name] = var
+        # readers on other threads see either the old or the new maps, never a mix
+        self.storages, self.variables, self.by_name = storages, variables, by_name
 
     def lookup(self, key: str) -> Variable | None:
         """A variable by public name first, then by entry ID."""
@@ -357,39 +392,50 @@ def _build_storage(
     return storage
 
 
+def _variable(entry: Entry) -> Variable:
+    data = entry.data if isinstance(entry.data, dict) else {}
+    name = data.get("variable")
+    name = str(name) if name not in (None, "") else None
+    if name is not None and not _PUBLIC_NAME.fullmatch(name):
+        name = None
+    storage_ref = str(data.get("storage") or "")
+    return Variable(
+        entry.id,
+        resolve_ref(storage_ref, entry.namespace) if storage_ref else "",
+        name,
+        data.get("default"),
+        bool(data.get("readonly", False)),
+    )
+
+
 def build_env(entries: Iterable[Entry], base_dir: str | Path | None = None) -> EnvStore:
     """An :class:`EnvStore` from the env entries among ``entries`` (others are ignored).
 
     ``base_dir`` anchors relative ``file_path`` values of file storages.
     """
-    base = Path(base_dir) if base_dir is not None else None
-    store = EnvStore()
-    pending: dict[str, Entry] = {}
-    variables: list[Entry] = []
-    for entry in entries:
-        if entry.kind in STORAGE_KINDS:
-            pending[entry.id] = entry
-        elif entry.kind == VARIABLE_KIND:
-            variables.append(entry)
-    for entry in pending.values():
-        _build_storage(entry, base, store.storages, pending, set())
-    for entry in variables:
-        data = entry.data if isinstance(entry.data, dict) else {}
-        name = data.get("variable")
-        name = str(name) if name not in (None, "") else None
-        if name is not None and not _PUBLIC_NAME.fullmatch(name):
-            name = None
-        storage_ref = str(data.get("storage") or "")
-        store.add_variable(
-            Variable(
-                entry.id,
-                resolve_ref(storage_ref, entry.namespace) if storage_ref else "",
-                name,
-                data.get("default"),
-                bool(data.get("readonly", False)),
-            )
-        )
+    store = EnvStore(base_dir)
+    store.load(entries)
     return store
+
+
+class EnvListener:
+    """Registry listener for the env kinds: keeps ``env_store(runtime)`` in step with the registry.
+
+    Register it for every kind in :data:`ENV_KINDS`. Values held by a memory storage
+    survive updates of other entries (and of the storage entry itself).
+    """
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def add(self, entry: Entry) -> None:
+        env_store(self.runtime).apply(entry)
+
+    async def update(self, old: Entry, new: Entry) -> None:
+        env_store(self.runtime).apply(new)
+
+    async def delete(self, entry: Entry) -> None:
+        env_store(self.runtime).remove(entry.id)
 
 
 _build_lock = threading.Lock()

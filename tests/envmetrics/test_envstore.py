@@ -7,6 +7,7 @@ import pytest
 from wippy.entry import Entry
 from wippy.envstore import (
     EnvError,
+    EnvListener,
     PlaceholderError,
     build_env,
     env_store,
@@ -166,3 +167,32 @@ def test_env_store_is_cached_on_the_runtime() -> None:
     assert entry.data["n"] == "${env:PORT|80}"
     plain = Entry("app:x", "registry.entry", data={"a": 1})
     assert resolved_entry(rt, plain) is plain
+
+
+async def test_listener_keeps_the_store_in_step() -> None:
+    class FakeRuntime:
+        def __init__(self) -> None:
+            self.entries = {e.id: e for e in entries()}
+            self.root = None
+
+    rt = FakeRuntime()
+    listener = EnvListener(rt)
+    store = env_store(rt)
+    store.set("GREETING", "kept")
+    new_var = Entry(
+        "app:extra", "env.variable", data={"variable": "EXTRA", "storage": "app:mem", "default": "e"}
+    )
+    await listener.add(new_var)
+    assert store.get("EXTRA") == "e"
+    assert store.get("GREETING") == "kept"  # memory values survive the rebuild
+    await listener.update(new_var, Entry(new_var.id, new_var.kind, data={**new_var.data, "default": "f"}))
+    assert store.get("EXTRA") == "f"
+    await listener.update(entries()[0], Entry("app:mem", "env.storage.memory"))
+    assert store.get("GREETING") == "kept" and store.get("PORT") == "9090"
+    await listener.delete(new_var)
+    with pytest.raises(EnvError):
+        store.get("EXTRA")
+    await listener.delete(Entry("app:static", "env.storage.static"))
+    with pytest.raises(EnvError) as info:
+        store.get("COLOR")
+    assert info.value.kind == "NotFound"
