@@ -54,6 +54,11 @@ def fix_string(text: str) -> str:
     return "".join(out)
 
 
+def _key(name: str) -> str:
+    """A record field name as a Lua string literal (``["a-b"]`` keys are literals already)."""
+    return fix_string(name) if name[0] in "\"'" else f'"{name}"'
+
+
 class Emitter:
     """Writes one parsed chunk; ``run(block)`` returns the Lua text."""
 
@@ -195,7 +200,7 @@ class Emitter:
             return f"{{k=\"lit\",v={text}}}"
         if tag == "rec":
             fields = ",".join(
-                f'{{"{name}",{sub(fd, env)},{"true" if opt else "false"}}}'
+                f'{{{_key(name)},{sub(fd, env)},{"true" if opt else "false"}}}'
                 for name, fd, opt in d[1])
             return f'{{k="record",f={{{fields}}}}}'
         if tag == "arr":
@@ -216,7 +221,7 @@ class Emitter:
             _, methods, fields, bases = d
             ms = ",".join(f'"{m}"' for m in methods)
             fs = ",".join(
-                f'{{"{name}",{sub(fd, env)},{"true" if opt else "false"}}}'
+                f'{{{_key(name)},{sub(fd, env)},{"true" if opt else "false"}}}'
                 for name, fd, opt in fields)
             bs = ",".join(sub(b, env) for b in bases)
             return f'{{k="interface",m={{{ms}}},f={{{fs}}},b={{{bs}}}}}'

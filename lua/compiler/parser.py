@@ -775,8 +775,15 @@ class Parser:
             return self.table_type()
         if kind == "(":
             return self.paren_type()
+        if kind == "<" and k[p + 1] == "name":  # generic function type `<T>(x: T) -> T`
+            self.generic_params()
+            if k[self.p] != "(":
+                raise self.expected("'('")
+            return self.paren_type()
         if kind == "fun" or kind == "function":
             self.p = p + 1
+            if k[self.p] == "<":
+                self.generic_params()
             lp = self.expect("(")
             self.type_items()
             self.expect_match(")", "(", lp)
@@ -863,6 +870,13 @@ class Parser:
                 self.type_expr()
         return name
 
+    def string_key(self, p: int) -> bool:
+        """``["key"]?:`` in a record type: a field whose name is not an identifier."""
+        k = self.k
+        if k[p] != "[" or k[p + 1] != "string" or k[p + 2] != "]" or "\n" in self.t[p + 1]:
+            return False
+        return k[p + 3] == ":" or (k[p + 3] == "?" and k[p + 4] == ":")
+
     def field_start(self, p: int) -> bool:
         """Does a record field (``name:``, ``name?:``, ``readonly name:``) start at ``p``?"""
         k = self.k
@@ -879,6 +893,8 @@ class Parser:
             self.p += 1  # `readonly name: T`
         name = self.t[self.p]
         self.p += 1
+        if k[self.p] == "]":  # after `["key"`
+            self.p += 1
         opt = False
         if k[self.p] == "?":
             opt = True
@@ -894,7 +910,7 @@ class Parser:
         if kind == "}":
             self.p += 1
             return ("rec", [])
-        if kind == "[":
+        if kind == "[" and not self.string_key(self.p):
             self.p += 1
             kd = self.type_expr()
             self.expect("]")
@@ -905,7 +921,8 @@ class Parser:
                 self.record_rest()
             self.expect_match("}", "{", lb)
             return d
-        if self.field_start(self.p) or (kind == "function" and k[self.p + 1] in _FIELD_OK):
+        if self.field_start(self.p) or self.string_key(self.p) or (
+                kind == "function" and k[self.p + 1] in _FIELD_OK):
             fields = self.record_rest()
             self.expect_match("}", "{", lb)
             return ("rec", fields)
@@ -920,7 +937,10 @@ class Parser:
         fields = []
         while k[self.p] != "}":
             kind = k[self.p]
-            if kind == "[":
+            if self.string_key(self.p):  # `["content-type"]: string` is a named field
+                self.p += 1
+                fields.append(self.record_field())
+            elif kind == "[":
                 self.p += 1
                 self.type_expr()
                 self.expect("]")
