@@ -570,3 +570,16 @@ def resolved_entry(runtime: Any, entry: Entry) -> Entry:
         return entry
     data = resolve_placeholders(entry.data, env_store(runtime))
     return Entry(entry.id, entry.kind, entry.meta, data, entry.origin)
+
+
+def entry_data(runtime: Any, entry: Entry) -> dict[str, Any]:
+    """The data mapping of ``entry`` with placeholders resolved (``{}`` when not a mapping).
+
+    The one call a kind handler needs: ``data = entry_data(runtime, entry)``. Raises
+    :class:`PlaceholderError` (kind Invalid) for ``${env:NAME}`` without value or default.
+    """
+    if not isinstance(entry.data, dict):
+        return {}
+    if not has_placeholders(entry.data):
+        return entry.data
+    return resolve_placeholders(entry.data, env_store(runtime))

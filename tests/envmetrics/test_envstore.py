@@ -10,6 +10,7 @@ from wippy.envstore import (
     EnvListener,
     PlaceholderError,
     build_env,
+    entry_data,
     env_store,
     format_dotenv,
     parse_dotenv,
@@ -196,3 +197,15 @@ async def test_listener_keeps_the_store_in_step() -> None:
     with pytest.raises(EnvError) as info:
         store.get("COLOR")
     assert info.value.kind == "NotFound"
+
+
+def test_entry_data() -> None:
+    class FakeRuntime:
+        def __init__(self) -> None:
+            self.entries = {e.id: e for e in entries()}
+            self.root = None
+
+    rt = FakeRuntime()
+    entry = Entry("app:h", "process.host", data={"host": {"workers": "${env:NOPE|4}"}})
+    assert entry_data(rt, entry) == {"host": {"workers": 4}}
+    assert entry_data(rt, Entry("app:y", "x", data=[1])) == {}
