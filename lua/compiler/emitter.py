@@ -213,7 +213,11 @@ class Emitter:
         if tag == "opt":
             return f'{{k="optional",e={sub(d[1], env)}}}'
         if tag == "fn":
-            return '"function"'
+            if len(d) == 1:
+                return '"function"'
+            params = ",".join(sub(x, env) for x in d[1])
+            rets = ",".join(sub(x, env) for x in d[2])
+            return f'{{k="function",p={{{params}}},r={{{rets}}}}}'
         if tag == "ann":
             extra = "".join(f",{n}={v}" for n, v in d[2].items() if n in _VALIDATORS)
             return f'{{k="ann",e={sub(d[1], env)}{extra}}}'

@@ -47,6 +47,11 @@ _LITERAL_ARG = frozenset(("number", "string", "true", "false", "nil", "-"))
 ANY = ("any",)
 
 
+def _returns(d: tuple) -> list:
+    """Return types of a function type: ``(R1, R2)`` and ``()`` are lists, else one type."""
+    return list(d[1]) if d[0] == "tup" else [d]
+
+
 class Parser:
     """Parses one chunk; ``parse()`` returns (block, top-level type names)."""
 
@@ -654,7 +659,8 @@ class Parser:
 
     # ---- type expressions ---------------------------------------------------------------
     # Descriptors: ("n", name, args) named type, ("lit", lua_text), ("rec", fields),
-    # ("arr", d), ("map", k, v), ("un", ds), ("in", ds), ("opt", d), ("fn",), ("any",),
+    # ("arr", d), ("map", k, v), ("un", ds), ("in", ds), ("opt", d), ("fn", params, returns)
+    # (or ("fn",) when unknown), ("any",),
     # ("ann", d, {name: lua_text}), ("iface", methods, fields, bases), ("tup", ds).
 
     def type_expr(self) -> tuple:
@@ -785,12 +791,13 @@ class Parser:
             if k[self.p] == "<":
                 self.generic_params()
             lp = self.expect("(")
-            self.type_items()
+            params = self.type_items()[0]
             self.expect_match(")", "(", lp)
+            rets: list = []
             if k[self.p] == ":":
                 self.p += 1
-                self.type_union(False)
-            return ("fn",)
+                rets = _returns(self.type_union(False))
+            return ("fn", params, rets)
         if kind == "typeof":
             self.p = p + 1
             lp = self.expect("(")
@@ -1000,11 +1007,8 @@ class Parser:
         self.expect_match(")", "(", lp)
         if self.k[self.p] == "->":
             self.p += 1
-            if saved:
-                self.type_postfix()
-            else:
-                self.type_union(False)
-            return ("fn",)
+            ret = self.type_postfix() if saved else self.type_union(False)
+            return ("fn", items, _returns(ret))
         if len(items) == 1 and not named:
             return items[0]
         return ("tup", items)

@@ -30,6 +30,7 @@ Descriptors are plain Lua data:
   {k="lit", v=<value>}                      a literal type
   {k="record", f={{name, D, optional}...}}  {k="array", e=D}   {k="map", key=D, val=D}
   {k="optional", e=D}   {k="union", v={D...}}   {k="inter", v={D...}}
+  {k="function", p={param D...}, r={return D...}}   a function type ("function" if unknown)
   {k="ref", n="Name", r=<registry>}         another top-level type of the same chunk
   {k="ann", e=D, min=, max=, min_len=, max_len=, pattern=}   validators
   {k="interface", m={method names}, f={fields as in records}, b={base D...}}
@@ -349,6 +350,23 @@ function builders.ann(d, reg, name)
     return T
 end
 
+builders["function"] = function(d, reg, name)
+    local ps, rs = {}, {}
+    for i, x in ipairs(d.p or {}) do
+        ps[i] = build(x, reg)
+    end
+    for i, x in ipairs(d.r or {}) do
+        rs[i] = build(x, reg)
+    end
+    local T = new({_k = "function", _n = name, _d = name or "function", _params = ps, _ret = rs})
+    T._c = function(v)
+        if not callable(v) then
+            return "expected " .. T._d .. ", got " .. type(v)
+        end
+    end
+    return T
+end
+
 function builders.interface(d, reg, name)
     local fields, fmap = build_fields(d.f, reg)
     local bases = {}
@@ -564,11 +582,16 @@ function methods.fields(self)
 end
 
 function methods.params(self)
-    return {}
+    local out = {}
+    for i, v in ipairs(resolve(self)._params or {}) do
+        out[i] = v
+    end
+    return out
 end
 
+-- the return types of a function type, as multiple values
 function methods.ret(self)
-    return nil
+    return table.unpack(resolve(self)._ret or {})
 end
 
 function methods.tparams(self)

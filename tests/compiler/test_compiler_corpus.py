@@ -150,6 +150,12 @@ ACCEPTED: list[tuple[str, object]] = [
      "content-type: expected string, got number"),
     ("type H = {[\"content-type\"]: string} return (H:is({['content-type'] = 'a', other = 1})) ~= nil", True),
     ("type Id = <T>(x: T) -> T return Id:kind()", "function"),
+    ("type F = (a: number, b: string?) -> (boolean, string) local p = F:params()\n"
+     "local r1, r2 = F:ret() return p[1]:kind() .. p[2]:kind() .. r1:kind() .. r2:kind()",
+     "numberoptionalbooleanstring"),
+    ("type F = fun(x: integer): number return F:params()[1]:kind() .. F:ret():kind()", "integernumber"),
+    ("type F = () -> () return #F:params() + select('#', F:ret())", 0),
+    ("type F = (n: number) -> number local _, e = F:is(1) return e", "expected F, got number"),
     ("local f: fun<T>(x: T): T = function(x) return x end return f(2)", 2),
     ("local x: {readonly a: number, readonly b?: string, readonly: boolean} = {a = 1} return x.a", 1),
     ("type R = {readonly a: number} local _, e = R:is({a = 'x'}) return e", "a: expected number, got string"),
