@@ -26,7 +26,22 @@ from .parser import Parser
 __all__ = ["COMPILER_VERSION", "Compiled", "CompileCache", "LuaSyntaxError", "compile_source",
            "lint_files"]
 
-COMPILER_VERSION = "wippy-tlua-1"
+
+def _version() -> str:
+    """Release number plus a digest of the compiler's own sources, so a cache written by any
+    other build of the compiler (even an unreleased edit) is never reused."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = xxhash.xxh3_64()
+    for name in ("lexer.py", "parser.py", "emitter.py", "errors.py"):
+        try:
+            with open(os.path.join(here, name), "rb") as f:
+                digest.update(f.read())
+        except OSError:
+            digest.update(name.encode())
+    return "1.0+" + digest.hexdigest()[:12]
+
+
+COMPILER_VERSION = _version()
 
 # The parser refuses nesting beyond 200 syntax levels (as Lua does); a few Python frames per
 # level need more than the default limit. Python 3.11 frames do not use the C stack.
