@@ -327,6 +327,24 @@ def _id_of(value: Any) -> str | None:
     return None
 
 
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Plain data only: Lua functions, coroutines and userdata left by ``from_lua`` are dropped."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if depth > 200:
+        raise WippyError("Invalid", "entry nested too deeply")
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            cv = _clean(v, depth + 1)
+            if cv is not None:
+                out[k] = cv
+        return out
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return None
+
+
 def entry_from(value: Any) -> Entry:
     """An entry table (already converted by ``from_lua``) as an :class:`Entry`."""
     if not isinstance(value, dict):
@@ -342,10 +360,10 @@ def entry_from(value: Any) -> Entry:
         meta = {}
     if not isinstance(meta, dict):
         raise WippyError("Invalid", f"entry {eid}: meta must be a table")
-    data = value.get("data")
+    data = _clean(value.get("data"))
     if data is None:
         data = {}
-    return Entry(eid, kind or "", meta, data)
+    return Entry(eid, kind or "", _clean(meta), data)
 
 
 _OP_KINDS = {k.value: k for k in OpKind}
