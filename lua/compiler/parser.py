@@ -200,6 +200,7 @@ class Parser:
         return self.exprstat()
 
     def exprstat(self):
+        start = self.p
         e, kind = self.suffixedexp()
         k = self.k
         if k[self.p] in ("=", ","):
@@ -214,9 +215,16 @@ class Parser:
                 targets.append(",")
                 targets.append(e)
             eq = self.expect("=")
-            return [targets, eq, self.explist()]
+            node = [targets, eq, self.explist()]
+            if k[start] == "(":  # see below
+                return [("at", ";", self.ln[start]), node]
+            return node
         if kind != "call":
             raise self.error_at(self.p, f"syntax error near {self.near(self.p)}")
+        if k[start] == "(":
+            # Here `(` could not continue the previous statement, but once a trailing cast
+            # (`x = a as T`) is erased Lua would read it as a call: separate explicitly.
+            return [("at", ";", self.ln[start]), e]
         return e
 
     def localstat(self, top: bool = False) -> list:

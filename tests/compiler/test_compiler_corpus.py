@@ -230,6 +230,10 @@ ACCEPTED: list[tuple[str, object]] = [
     ("local c: number? = 4 return c! * 2", 8),
     ("return ('a' :: string) .. ('b' as string)", "ab"),
     ("local x = 1 return x as number .. 'z'", "1z"),
+    ("local function f() return 1 end\nlocal a = f as any\n(f)()\nreturn a == f", True),
+    ("local function f() return 1 end\nlocal a = f :: any\n(f)()\nreturn a == f", True),
+    ("local t = {}\nt.x = 1 as number\n(function() t.y = 2 end)()\nreturn t.x + t.y", 3),
+    ("local t = {}\nlocal f = print as any\n(t).x = 5\nreturn t.x", 5),
     # ---- declarations ----
     ("type P = {x: number} local p: P = {x = 1} return p.x", 1),
     ("local function f() type Q = number local q: Q = 2 return q end return f()", 2),
