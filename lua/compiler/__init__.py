@@ -129,10 +129,10 @@ class CompileCache:
                 pass
 
 
-def lint_files(paths: list[str]) -> list[LuaSyntaxError]:
+def lint_files(paths: list[str] | list[os.PathLike]) -> list[LuaSyntaxError]:
     """Compile every file and return all syntax errors (an unreadable file is line 0)."""
     errors: list[LuaSyntaxError] = []
-    for path in paths:
+    for path in map(os.fspath, paths):
         try:
             with open(path, encoding="utf-8") as f:
                 source = f.read()

@@ -119,6 +119,8 @@ def test_lint_files_collects_every_error(tmp_path):
     assert [(e.file, e.line) for e in errors] == [(str(bad1), 1), (str(bad2), 4), (str(missing), 0)]
     assert str(errors[0]) == f"{bad1}:1:10: type expected near '='"
     assert lint_files([str(good)]) == []
+    (err,) = lint_files([bad1])  # pathlib paths too
+    assert err.file == str(bad1)
 
 
 def test_crlf_sources_keep_lines():
