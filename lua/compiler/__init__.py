@@ -98,17 +98,16 @@ class CompileCache:
         if self.cache_dir is not None:
             path = os.path.join(self.cache_dir, key + ".lua")
             try:
-                with open(path, encoding="utf-8") as f:
-                    header = f.readline()
-                    code = f.read()
-            except (OSError, UnicodeDecodeError):
+                with open(path, "rb") as f:
+                    data = f.read()
+                nl = data.index(b"\n")
+                names = tuple(n for n in data[:nl].decode("ascii").split(",") if n)
+                result = Compiled(data[nl + 1:].decode("utf-8", "surrogatepass"), names)
+            except (OSError, ValueError):  # missing, truncated or foreign: compile anew
                 pass
             else:
-                if header.endswith("\n"):
-                    names = tuple(n for n in header[:-1].split(",") if n)
-                    result = Compiled(code, names)
-                    self._mem[key] = result
-                    return result
+                self._mem[key] = result
+                return result
         result = compile_source(source, chunkname)
         self._mem[key] = result
         if self.cache_dir is not None:
@@ -119,8 +118,8 @@ class CompileCache:
         path = os.path.join(self.cache_dir, key + ".lua")
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # engine workers are threads
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(",".join(result.type_names) + "\n" + result.code)
+            with open(tmp, "wb") as f:
+                f.write((",".join(result.type_names) + "\n" + result.code).encode("utf-8", "surrogatepass"))
             os.replace(tmp, path)
         except OSError:  # a read-only or full cache dir only costs speed
             try:
