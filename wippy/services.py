@@ -40,9 +40,19 @@ The kinds
 Other components can add kinds with :func:`register_kind` (a factory returning the
 :class:`wippy.supervisor.Service` and its implicit dependencies).
 
-XX: services are collected once from the registry at start; entries added or removed later
-(registry module, hot reload) do not reach the supervisor yet. The internals describe the
-transaction protocol (``registry.begin``/``commit`` on the bus) to plug in here.
+Registry changes after boot
+---------------------------
+The initial entries are registered before the first start. Later commits (the
+``registry`` module, a hot reload) arrive as ``registry``/``entry.*`` bus events and are
+applied one at a time, in commit order: a new service entry is registered (and started
+when ``auto_start``), a deleted one is stopped and forgotten, an updated one is stopped,
+replaced and started again if it was alive or is ``auto_start``. Host entries are the
+exception on update: the registry's host listener owns live changes of a host (workers
+only, processes preserved), so the service is left as it is.
+
+XX: removing or replacing a service stops only that service, not its dependents (the
+supervisor's ``remove``); the reference buffers the changes of a transaction between
+``registry.begin`` and ``registry.commit`` and starts the roots of the batch together.
 """
 
 from __future__ import annotations
@@ -57,6 +67,7 @@ from typing import Any
 
 import trio
 
+from wippy.durations import format_duration
 from wippy.entry import Entry, resolve_ref
 from wippy.logs import get_logger
 from wippy.node import ExitResult, WippyError
@@ -70,7 +81,9 @@ from wippy.supervisor import (
     Service,
     ServiceError,
     ServiceState,
+    Status,
     Supervisor,
+    SupervisorError,
 )
 
 __all__ = [
@@ -78,6 +91,7 @@ __all__ = [
     "HostService",
     "ProcessService",
     "SupervisorLog",
+    "follow_registry",
     "register_kind",
     "register_services",
     "serve",
@@ -230,6 +244,10 @@ class _HostRun:
     async def stop(self, reason: str) -> None:
         service = self.service
         node = service.runtime.node
+        scheduler = node.hosts.get(service.host_id)
+        if scheduler is None or getattr(scheduler, "stopped", False):
+            self._finish()  # deleted from the registry: its listener stopped it already
+            return
         pids = service.processes()
         if pids:
             remaining = trio.Event()
@@ -352,6 +370,20 @@ def _publisher(runtime: Any) -> Callable[[ServiceState], None]:
 # --------------------------------------------------------------------------- serve
 
 
+def _build(runtime: Any, entry: Entry) -> tuple[Service, Lifecycle, tuple[str, ...]] | None:
+    """The service of a service-kind entry, or None (not a service kind, or invalid: logged)."""
+    factory = _KINDS.get(entry.kind)
+    if factory is None:
+        return None
+    try:
+        lifecycle = Lifecycle.from_config(_data(entry).get("lifecycle"), namespace=entry.namespace)
+        service, implicit = factory(runtime, entry)
+    except (ValueError, TypeError) as exc:
+        log.error(f"service {entry.id} not registered: {exc}", service=entry.id)
+        return None
+    return service, lifecycle, implicit
+
+
 def register_services(sup: Supervisor, runtime: Any) -> list[str]:
     """Add a service for every entry of a service kind; return the ids added.
 
@@ -359,18 +391,59 @@ def register_services(sup: Supervisor, runtime: Any) -> list[str]:
     """
     added: list[str] = []
     for entry in sorted(runtime.entries.values(), key=lambda e: e.id):
-        factory = _KINDS.get(entry.kind)
-        if factory is None:
+        built = _build(runtime, entry)
+        if built is None:
             continue
-        try:
-            lifecycle = Lifecycle.from_config(_data(entry).get("lifecycle"), namespace=entry.namespace)
-            service, implicit = factory(runtime, entry)
-        except (ValueError, TypeError) as exc:
-            log.error(f"service {entry.id} not registered: {exc}", service=entry.id)
-            continue
+        service, lifecycle, implicit = built
         sup.add(entry.id, service, lifecycle, depends_on=implicit)
         added.append(entry.id)
     return added
+
+
+_HOST_KINDS = ("process.host", "terminal.host")
+
+
+async def apply_change(sup: Supervisor, runtime: Any, kind: str, entry_id: str, entry: Any) -> None:
+    """Bring the supervisor in line with one committed registry operation."""
+    known = entry_id in sup
+    if kind == "entry.delete":
+        if known:
+            await sup.remove(entry_id)
+        return
+    if kind not in ("entry.create", "entry.update") or not isinstance(entry, Entry):
+        return
+    if known and kind == "entry.update" and entry.kind in _HOST_KINDS:
+        return  # the host listener applies live host changes
+    was_alive = False
+    if known:
+        state = sup.state(entry_id)
+        was_alive = state.status in (Status.STARTING, Status.RUNNING) or (
+            state.status is Status.FAILED and state.next_delay is not None
+        )
+        await sup.remove(entry_id)
+    built = _build(runtime, entry)
+    if built is None:
+        return
+    service, lifecycle, implicit = built
+    sup.add(entry_id, service, lifecycle, depends_on=implicit)
+    if lifecycle.auto_start or was_alive:
+        try:
+            await sup.start(entry_id)
+        except SupervisorError as exc:
+            log.error(f"service {entry_id} not started: {exc}", service=entry_id)
+
+
+async def follow_registry(
+    sup: Supervisor, runtime: Any, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Apply registry commits to the supervisor until cancelled (``nursery.start`` it)."""
+    with runtime.bus.subscribe("registry", "entry.*") as sub:
+        task_status.started()
+        async for event in sub:
+            try:
+                await apply_change(sup, runtime, str(event.kind), str(event.path), event.data)
+            except Exception as exc:  # one bad change must not end the follower
+                log.error(f"registry change of {event.path} not applied: {exc}", service=str(event.path))
 
 
 def _shutdown_timeout(runtime: Any) -> float:
@@ -404,22 +477,27 @@ async def _supervise(runtime: Any, requested: trio.Event, signal_name: Callable[
     async with Supervisor.open(on_change=_publisher(runtime), logger=SupervisorLog()) as sup:
         runtime.supervisor = sup
         ids = register_services(sup, runtime)
-        try:
-            result = await sup.start_all()
-        except DependencyCycle as exc:
-            log.error(f"services not started: {exc}")
-            return 1
-        fields: dict[str, Any] = {"services": len(ids), "started": len(result.started)}
-        if result.failed or result.blocked:
-            fields["failed"] = len(result.failed) + len(result.blocked)
-        log.info("running", **fields)
+        async with trio.open_nursery() as followers:
+            # subscribed before the first start: no commit made from then on is missed
+            await followers.start(follow_registry, sup, runtime)
+            try:
+                result = await sup.start_all()
+            except DependencyCycle as exc:
+                log.error(f"services not started: {exc}")
+                followers.cancel_scope.cancel()
+                return 1
+            fields: dict[str, Any] = {"services": len(ids), "started": len(result.started)}
+            if result.failed or result.blocked:
+                fields["failed"] = len(result.failed) + len(result.blocked)
+            log.info("running", **fields)
 
-        await requested.wait()
-        log.info("shutting down", signal=signal_name(), timeout=f"{timeout:g}s")
+            await requested.wait()
+            followers.cancel_scope.cancel()
+        log.info("shutting down", signal=signal_name(), timeout=format_duration(timeout))
         with trio.move_on_after(timeout) as bound:
             await sup.stop_all()
         if bound.cancelled_caught:
-            log.error(f"shutdown timed out after {timeout:g}s; exiting")
+            log.error(f"shutdown timed out after {format_duration(timeout)}; exiting")
             _flush()
             _hard_exit(1)
             return 1

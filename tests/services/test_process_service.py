@@ -15,10 +15,11 @@ import trio
 
 from wippy.entry import Entry
 from wippy.node import ExitResult
+from wippy.registry.changeset import ChangeSet
 from wippy.runtime import Runtime
 from wippy.runtime_options import RunOptions
-from wippy.services import HostService, ProcessService, SupervisorLog
-from wippy.supervisor import ServiceError
+from wippy.services import HostService, ProcessService, SupervisorLog, follow_registry, register_services
+from wippy.supervisor import ServiceError, Status, Supervisor
 
 HOST = "t:procs"
 
@@ -252,3 +253,44 @@ def test_supervisor_log_moves_the_service_id_into_a_field(captured: Capture) -> 
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "service failed: boom; retry 2 in 1s"
     assert record.wippy_fields == {"service": "app:x", "retry_count": 1}  # type: ignore[attr-defined]
+
+
+async def _until(predicate: Any, timeout: float = 5.0) -> None:
+    with trio.fail_after(timeout):
+        while not predicate():
+            await trio.sleep(0.01)
+
+
+async def test_registry_commits_reach_the_supervisor(tmp_path: Path) -> None:
+    async with booted(tmp_path) as runtime, Supervisor.open(logger=SupervisorLog()) as sup:
+        register_services(sup, runtime)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(follow_registry, sup, runtime)
+            await sup.start_all()
+            entry = Entry(
+                "t:late",
+                "process.service",
+                data={"process": "waiter", "host": "procs", "lifecycle": {"auto_start": True}},
+            )
+            await runtime.registry.apply(ChangeSet().create(entry))
+            await _until(lambda: "t:late" in sup and sup.state("t:late").status is Status.RUNNING)
+            run = sup._controllers["t:late"]._running  # the process the waiter runs in
+            pid = run.pid  # type: ignore[union-attr]
+            assert pid in runtime.node.procs
+
+            # an update replaces the running process with a new one
+            changed = Entry("t:late", "process.service", data=dict(entry.data, input=[]))
+            await runtime.registry.apply(ChangeSet().update(changed))
+            await _until(
+                lambda: (
+                    sup.state("t:late").status is Status.RUNNING
+                    and sup._controllers["t:late"]._running is not run
+                )
+            )
+            assert pid not in runtime.node.procs  # the old one got CANCEL and returned
+
+            # a delete stops and forgets it
+            await runtime.registry.apply(ChangeSet().delete("t:late"))
+            await _until(lambda: "t:late" not in sup)
+            assert not any(info.entry == "t:waiter" for info in runtime.node.procs.values())
+            nursery.cancel_scope.cancel()

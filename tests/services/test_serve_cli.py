@@ -220,3 +220,38 @@ def test_a_process_ignoring_cancel_is_terminated_after_stop_timeout(tmp_path: Pa
     assert run.count("stubborn ignores cancel") == 1
     run.index(r"did not stop within 200ms; terminating")
     run.index(r"service failed: stop timeout after 200ms\s+service=app:stubborn")
+
+
+def _stubborn_project(root: Path, stop_timeout: str) -> Path:
+    index = STUBBORN_INDEX.replace("stop_timeout: 200ms", f"stop_timeout: {stop_timeout}")
+    return write_project(root, index, {"stubborn.lua": STUBBORN})
+
+
+def test_a_second_signal_forces_the_exit(tmp_path: Path) -> None:
+    run = Running(_stubborn_project(tmp_path, "20s"))
+    try:
+        run.wait_for(r"runtime\s+running\b")
+        run.wait_for(r"stubborn up")
+        run.proc.send_signal(signal.SIGINT)
+        run.wait_for(r"stubborn ignores cancel")
+        run.proc.send_signal(signal.SIGINT)
+        assert run.finish() == 130
+    finally:
+        run.kill()
+    run.index(r"forced exit")
+
+
+def test_shutdown_timeout_bounds_the_whole_stop(tmp_path: Path) -> None:
+    root = _stubborn_project(tmp_path, "20s")
+    (root / ".wippy.yaml").write_text("shutdown:\n  timeout: 300ms\n")
+    run = Running(root)
+    try:
+        run.wait_for(r"runtime\s+running\b")
+        run.wait_for(r"stubborn up")
+        started = time.monotonic()
+        run.proc.send_signal(signal.SIGINT)
+        assert run.finish() == 1
+        assert time.monotonic() - started < 5
+    finally:
+        run.kill()
+    run.index(r"shutdown timed out after 300ms")
