@@ -1,0 +1,70 @@
+"""Shared fixture of the engine tests: small Wippy projects run through `wippy`.
+
+A test writes a project (``wippy.lock``, ``src/_index.yaml`` and Lua files) into its
+``tmp_path`` and runs one entry with ``wippy run -x ns:entry DIR`` in a subprocess,
+exactly as a user would. Output is compared exactly, so every test can fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+LOCK = "directories:\n  modules: .wippy\n  src: ./src\n"
+
+
+def wippy_command() -> list[str]:
+    exe = shutil.which("wippy", path=str(Path(sys.executable).parent)) or shutil.which("wippy")
+    return [exe] if exe else [sys.executable, "-m", "wippy"]
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+class Project:
+    """A project directory under tmp_path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, files: dict[str, str]) -> Project:
+        (self.root / "wippy.lock").write_text(LOCK)
+        for name, text in files.items():
+            path = self.root / "src" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return self
+
+    def run(self, entry: str, timeout: float = 60) -> Result:
+        env = dict(os.environ, NO_COLOR="1")
+        proc = subprocess.run(
+            [*wippy_command(), "run", "-x", entry, str(self.root)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    def make(files: dict[str, str]) -> Project:
+        return Project(tmp_path).write(files)
+
+    return make

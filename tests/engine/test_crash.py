@@ -1,0 +1,207 @@
+"""Crash containment: a failing process never disturbs its siblings or its parent.
+
+Everything runs on a host with ONE shard, so the failing processes, a healthy sibling
+and the parent that spawned them all share one Lua state. The parent monitors each
+child (no links), collects the EXIT events, checks that the sibling still answers,
+and returns a report to the terminal process.
+"""
+
+from __future__ import annotations
+
+INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: parent, kind: process.lua, source: file://parent.lua, method: main, modules: [time]}
+  - {name: steady, kind: process.lua, source: file://steady.lua, method: main}
+  - {name: raiser, kind: process.lua, source: file://children.lua, method: raiser}
+  - {name: returner, kind: process.lua, source: file://children.lua, method: returner}
+  - {name: fault, kind: process.lua, source: file://children.lua, method: fault}
+  - {name: task_error, kind: process.lua, source: file://children.lua, method: task_error}
+  - {name: table_error, kind: process.lua, source: file://children.lua, method: table_error}
+  - {name: deadlock, kind: process.lua, source: file://children.lua, method: deadlock}
+  - {name: middle, kind: process.lua, source: file://children.lua, method: middle}
+"""
+
+CHILDREN = """
+-- every way a process can end badly
+
+local function raiser(): integer
+    error("raised on purpose")
+end
+
+local function returner(): (integer?, string?)
+    return nil, "returned an error"
+end
+
+local function fault(): integer
+    local config = nil
+    return config.port
+end
+
+-- the main task waits on a channel; a spawned task fails meanwhile
+local function task_error(): integer
+    local never = channel.new()
+    coroutine.spawn(function()
+        error("failed inside coroutine.spawn")
+    end)
+    never:receive()
+    return 0
+end
+
+local function table_error(): integer
+    error({ code = 42 })
+end
+
+-- two tasks each waiting for the other: nothing can ever run again
+local function deadlock(): integer
+    local a, b = channel.new(), channel.new()
+    coroutine.spawn(function()
+        a:receive()
+        b:send(1)
+    end)
+    b:receive()
+    a:send(1)
+    return 0
+end
+
+-- linked (without trap_links) to a raiser: dies with it
+local function middle(): integer
+    process.spawn_linked("t:raiser", "t:shared")
+    process.inbox():receive()
+    return 0
+end
+
+return {
+    raiser = raiser, returner = returner, fault = fault, task_error = task_error,
+    table_error = table_error, deadlock = deadlock, middle = middle,
+}
+"""
+
+STEADY = """
+-- a healthy sibling: answers every "ping" with the number of pings so far
+local function main(): integer
+    local pings = process.listen("ping", { message = true })
+    local n = 0
+    while true do
+        local msg = pings:receive()
+        n = n + 1
+        process.send(msg:from(), "pong", n)
+    end
+end
+
+return { main = main }
+"""
+
+PARENT = """
+local time = require("time")
+
+local CHILDREN = { "raiser", "returner", "fault", "task_error", "table_error", "middle" }
+
+-- an error raised with a table value has no agreed text; only its presence counts
+local function describe(name: string, err): string
+    if name == "table_error" then
+        return "failed " .. tostring(err ~= nil)
+    end
+    return tostring(err)
+end
+
+local function main(): {string}
+    local report = {}
+    local events = process.events()
+    local pongs = process.listen("pong")
+    local steady = process.spawn("t:steady", "t:shared")
+    process.send(steady, "ping")
+    report[#report + 1] = "steady pong " .. pongs:receive()
+
+    local name_of = {}
+    for _, name in ipairs(CHILDREN) do
+        local pid = process.spawn_monitored("t:" .. name, "t:shared")
+        name_of[pid] = name
+    end
+    local stuck = process.spawn_monitored("t:deadlock", "t:shared")
+
+    local exits = {}
+    local deadline = time.after("10s")
+    for _ = 1, #CHILDREN do
+        local got = channel.select({ events:case_receive(), deadline:case_receive() })
+        if got.channel ~= events then
+            error("only " .. #exits .. " children exited: " .. table.concat(exits, ", "))
+        end
+        local ev = got.value
+        if ev.kind ~= process.event.EXIT then
+            error("unexpected event " .. tostring(ev.kind))
+        end
+        local name = name_of[ev.from]
+        exits[#exits + 1] = name .. ": " .. describe(name, ev.result.error)
+    end
+    table.sort(exits)
+    for _, line in ipairs(exits) do
+        report[#report + 1] = line
+    end
+
+    -- the deadlocked process is still there, and blocks nobody
+    local r = channel.select({ events:case_receive(), default = true })
+    report[#report + 1] = "deadlock still running: " .. tostring(r.default == true)
+    process.send(steady, "ping")
+    report[#report + 1] = "steady pong " .. pongs:receive()
+
+    process.terminate(stuck)
+    local ev = events:receive()
+    report[#report + 1] = "deadlock terminated: " .. tostring(ev.from == stuck and ev.result.error ~= nil)
+    process.send(steady, "ping")
+    report[#report + 1] = "steady pong " .. pongs:receive()
+    report[#report + 1] = "parent alive"
+    return report
+end
+
+return { main = main }
+"""
+
+MAIN = """
+local io = require("io")
+
+local function main(): integer
+    local report, err = process.exec("t:parent", "t:shared")
+    if not report then
+        error("the parent failed: " .. tostring(err))
+    end
+    for _, line in ipairs(report) do
+        io.print(line)
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def test_failing_children_do_not_disturb_their_sibling_or_parent(project):
+    p = project(
+        {
+            "_index.yaml": INDEX,
+            "children.lua": CHILDREN,
+            "steady.lua": STEADY,
+            "parent.lua": PARENT,
+            "main.lua": MAIN,
+        }
+    )
+    r = p.run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == [
+        "steady pong 1",
+        "fault: t:fault:13: attempt to index a nil value (local 'config')",
+        "middle: linked process failed",
+        "raiser: t:raiser:4: raised on purpose",
+        "returner: returned an error",
+        "table_error: failed true",
+        "task_error: t:task_error:20: failed inside coroutine.spawn",
+        "deadlock still running: true",
+        "steady pong 2",
+        "deadlock terminated: true",
+        "steady pong 3",
+        "parent alive",
+    ]
