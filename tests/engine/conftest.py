@@ -50,7 +50,7 @@ class Project:
             path.write_text(textwrap.dedent(text).lstrip("\n"))
         return self
 
-    def run(self, entry: str, timeout: float = 60) -> Result:
+    def run(self, entry: str, timeout: float = 30) -> Result:
         env = dict(os.environ, NO_COLOR="1")
         proc = subprocess.run(
             [*wippy_command(), "run", "-x", entry, str(self.root)],

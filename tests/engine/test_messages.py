@@ -1,0 +1,253 @@
+"""Message semantics: payloads are deep copies, and one sender's messages arrive in order.
+
+Copies are checked inside one Lua state (a host with one shard, where handing a table
+over would be easy to get wrong), for messages to self, messages to another process,
+spawn arguments and ``process.exec`` results. Order is checked on a host with two
+workers and four shards: several senders stream numbered messages at once to a
+receiver on another host and to one on their own host.
+"""
+
+from __future__ import annotations
+
+COPY_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: owner, kind: process.lua, source: file://owner.lua, method: main, modules: [json]}
+  - {name: mutator, kind: process.lua, source: file://mutator.lua, method: main}
+  - {name: keeper, kind: process.lua, source: file://keeper.lua, method: main}
+"""
+
+# receives a table, changes its copy, sends it back
+MUTATOR = """
+local function main(arg): integer
+    local msgs = process.listen("doc", { message = true })
+    local msg = msgs:receive()
+    local doc = msg:payload():data()
+    doc.tags[1] = "mutated"
+    doc.meta.by = "mutator"
+    process.send(msg:from(), "doc.back", doc)
+    -- what the spawn argument looked like when it arrived
+    process.send(msg:from(), "arg.seen", arg.meta.by .. "," .. #arg.tags)
+    return 0
+end
+
+return { main = main }
+"""
+
+# returns a table that it keeps and changes after returning is impossible; exec
+# results must still be a copy, so the caller's changes stay with the caller
+KEEPER = """
+local kept = { count = 1 }
+
+local function main(): {[string]: integer}
+    return kept
+end
+
+return { main = main }
+"""
+
+OWNER = """
+local json = require("json")
+
+local function new_doc()
+    return { tags = { "a", "b" }, meta = { by = "owner" } }
+end
+
+local function main(): {string}
+    local out = {}
+    local function note(s: string) out[#out + 1] = s end
+
+    -- to self: the queued copy does not follow later changes
+    local mine = process.listen("self")
+    local doc = new_doc()
+    process.send(process.pid(), "self", doc)
+    doc.meta.by = "changed after send"
+    local got = mine:receive()
+    note("self: " .. json.encode(got.meta) .. " same table: " .. tostring(rawequal(got, doc)))
+
+    -- to another process on the same shard, and as a spawn argument
+    local arg = new_doc()
+    local other = process.spawn("t:mutator", "t:shared", arg)
+    arg.meta.by = "changed after spawn"
+    table.insert(arg.tags, "c")
+    local sent = new_doc()
+    process.send(other, "doc", sent)
+    sent.tags[2] = "changed after send"
+    local back = process.listen("doc.back"):receive()
+    note("sent now: " .. json.encode(sent.tags) .. " " .. sent.meta.by)
+    note("came back: " .. json.encode(back.tags) .. " " .. back.meta.by)
+    note("spawn arg seen: " .. process.listen("arg.seen"):receive())
+
+    -- an exec result
+    local first = process.exec("t:keeper", "t:shared")
+    first.count = 99
+    local second = process.exec("t:keeper", "t:shared")
+    note("exec results: " .. first.count .. " " .. second.count)
+    return out
+end
+
+return { main = main }
+"""
+
+COPY_MAIN = """
+local io = require("io")
+
+local function main(): integer
+    local lines, err = process.exec("t:owner", "t:shared")
+    if not lines then
+        error(tostring(err))
+    end
+    for _, line in ipairs(lines) do
+        io.print(line)
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def test_payloads_are_deep_copies(project):
+    p = project(
+        {
+            "_index.yaml": COPY_INDEX,
+            "main.lua": COPY_MAIN,
+            "owner.lua": OWNER,
+            "mutator.lua": MUTATOR,
+            "keeper.lua": KEEPER,
+        }
+    )
+    r = p.run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == [
+        'self: {"by":"owner"} same table: false',
+        'sent now: ["a","changed after send"] owner',
+        'came back: ["mutated","b"] mutator',
+        "spawn arg seen: owner,2",
+        "exec results: 99 1",
+    ]
+
+
+ORDER_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: procs, kind: process.host, host: {workers: 2, shards: 4}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io, time]}
+  - {name: sender, kind: process.lua, source: file://sender.lua, method: main}
+  - {name: checker, kind: process.lua, source: file://checker.lua, method: main}
+"""
+
+SENDER = """
+-- waits for "go", then streams COUNT numbered messages to two receivers
+local function main(id: integer, count: integer, a: string, b: string): integer
+    process.listen("go"):receive()
+    for n = 1, count do
+        process.send(a, "seq", { from = id, n = n })
+        process.send(b, "seq", { from = id, n = n })
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+# shared by both receivers: counts the messages of every sender and the ones that
+# arrived out of order
+CHECKER = """
+local function check(ch, senders: integer, count: integer): string
+    local last = {}
+    local total, disorder = 0, 0
+    for _ = 1, senders * count do
+        local m = ch:receive()
+        if m.n ~= (last[m.from] or 0) + 1 then
+            disorder = disorder + 1
+        end
+        last[m.from] = m.n
+        total = total + 1
+    end
+    local complete = 0
+    for id = 1, senders do
+        if last[id] == count then
+            complete = complete + 1
+        end
+    end
+    return total .. " messages, " .. complete .. " senders complete, " .. disorder .. " out of order"
+end
+
+local function main(senders: integer, count: integer, report_to: string): integer
+    local ch = process.listen("seq")
+    process.send(report_to, "checker.ready", process.pid())
+    process.send(report_to, "checker.done", check(ch, senders, count))
+    return 0
+end
+
+return { main = main, check = check }
+"""
+
+ORDER_MAIN = """
+local io = require("io")
+local time = require("time")
+
+local SENDERS = 8
+local COUNT = 150
+
+local function main(): integer
+    local seq = process.listen("seq")
+    local me = process.pid()
+    local checker = process.spawn("t:checker", "t:procs", SENDERS, COUNT, me)
+    process.listen("checker.ready"):receive()
+
+    local senders = {}
+    for id = 1, SENDERS do
+        senders[id] = process.spawn("t:sender", "t:procs", id, COUNT, me, checker)
+    end
+    for _, pid in ipairs(senders) do
+        process.send(pid, "go")
+    end
+
+    local last = {}
+    local disorder = 0
+    for _ = 1, SENDERS * COUNT do
+        local m = seq:receive()
+        if m.n ~= (last[m.from] or 0) + 1 then
+            disorder = disorder + 1
+        end
+        last[m.from] = m.n
+    end
+    local complete = 0
+    for id = 1, SENDERS do
+        if last[id] == COUNT then
+            complete = complete + 1
+        end
+    end
+    io.print("other host: " .. SENDERS * COUNT .. " messages, " .. complete .. " senders complete, "
+        .. disorder .. " out of order")
+    io.print("same host: " .. process.listen("checker.done"):receive())
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def test_each_senders_messages_keep_their_order_across_shards(project):
+    p = project(
+        {
+            "_index.yaml": ORDER_INDEX,
+            "main.lua": ORDER_MAIN,
+            "sender.lua": SENDER,
+            "checker.lua": CHECKER,
+        }
+    )
+    r = p.run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == [
+        "other host: 1200 messages, 8 senders complete, 0 out of order",
+        "same host: 1200 messages, 8 senders complete, 0 out of order",
+    ]
