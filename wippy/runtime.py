@@ -22,11 +22,13 @@ from typing import Any
 import trio
 
 from wippy.entry import Entry
+from wippy.envstore import ENV_KINDS, EnvListener, entry_data
 from wippy.eventbus import EventBus
 from wippy.logs import get_logger
 from wippy.lua.engine.code import CODE_KINDS, CodeStore
 from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
+from wippy.metrics import metrics_for, start_prometheus
 from wippy.node import ExitResult, Node, WippyError, decode
 from wippy.registry import Registry, RegistryError, open_history
 
@@ -196,7 +198,12 @@ class Runtime:
         code = CodeListener(self)
         for kind in CODE_KINDS:
             self.registry.register_listener(kind, code)
+        for kind in ENV_KINDS:
+            self.registry.register_listener(kind, EnvListener(self))
         self.registry.on_commit.append(self._publish_commit)
+        self.exit_requested = trio.Event()
+        self.requested_code = 0
+        self.prometheus: Any = None
         self.nursery: trio.Nursery | None = None
         self.token: trio.lowlevel.TrioToken | None = None
         self.extensions: list[Any] = []
@@ -218,7 +225,7 @@ class Runtime:
     def add_host(self, entry: Entry) -> None:
         if entry.id in self.node.hosts:
             return
-        data = entry.data if isinstance(entry.data, dict) else {}
+        data = entry_data(self, entry)
         if entry.kind == "process.host":
             host = data.get("host") or {}
             scheduler = Scheduler(self.node, entry.id, workers=host.get("workers"), shards=host.get("shards"))
@@ -249,7 +256,13 @@ class Runtime:
             return [str(exc)]
         for ext in self.extensions:
             await ext.start(self)
+        self.prometheus = start_prometheus(self.config, metrics_for(self)) if self.config is not None else None
         return []
+
+    def request_exit(self, code: int) -> None:
+        """`system.exit(code)`: end the run with ``code`` (from any thread)."""
+        self.requested_code = int(code)
+        self.call_soon(self.exit_requested.set)
 
     # ------------------------------------------------------------------ bridges from worker threads
 
@@ -305,7 +318,18 @@ class Runtime:
         terminal = self.terminal_host(host)
         self.node.terminal_args = list(args)
         self.node.spawn(entry_id, terminal, [a.encode() for a in args], watcher=on_exit)
-        await done.wait()
+        async with trio.open_nursery() as waiters:
+
+            async def exit_request() -> None:
+                await self.exit_requested.wait()
+                waiters.cancel_scope.cancel()
+
+            waiters.start_soon(exit_request)
+            await done.wait()
+            waiters.cancel_scope.cancel()
+        if not box or self.exit_requested.is_set():
+            sys.stdout.flush()
+            return self.requested_code & 0xFF
         result = box[0]
         sys.stdout.flush()
         if not result.ok:
@@ -314,6 +338,8 @@ class Runtime:
         return exit_code(result)
 
     def stop(self) -> None:
+        if self.prometheus is not None:
+            self.prometheus.shutdown()
         self.node.stop()
 
 

@@ -22,7 +22,6 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua54 as lupa
-
 from wippy.lua.engine.convert import to_lua
 
 if TYPE_CHECKING:
