@@ -292,7 +292,7 @@ def main(ctx: click.Context, **flags: Any) -> None:
 
     The project is the current directory: its wippy.lock names the source directory
     (-l/--lock-file picks another lock file; without a lock ./src is loaded). `run`,
-    `lint`, `entries` and `registry list` also take a project directory as their first
+    `lint`, `entries` and `registry list|show` also take a project directory as their first
     word (see `wippy run --help` for the rule).
 
     Global flags may be given before or after the command.
@@ -382,8 +382,15 @@ def run(ctx: click.Context, exec_id: str | None, exec_args: tuple[str, ...], hos
         _log_warnings(project)
         _print_commands(project)
         return
-    if exec_id is not None and project.get(exec_id) is None:
-        _fail([f'entry "{exec_id}" not found'], EXIT_FAILURE)
+    if exec_id is not None:
+        target = project.get(exec_id)
+        if target is None:
+            _fail([f'entry "{exec_id}" not found'], EXIT_FAILURE)
+        if target.kind not in PROCESS_KINDS:
+            _fail(
+                [f"entry {exec_id} is a {target.kind}, not a process ({', '.join(PROCESS_KINDS)})"],
+                EXIT_FAILURE,
+            )
     silent = merged.get("silent", False) or (exec_id is not None and not merged.get("verbose", False))
     level_name = _setup_logs(merged, project.config, silent)
     _log_warnings(project)

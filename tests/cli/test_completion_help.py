@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,21 @@ def app(tmp_path: Path) -> Path:
 
 
 def test_completion_of_verbs_flags_commands_and_ids(app: Path) -> None:
-    assert complete("bash", "wippy reg", 1, app) == ["plain,registry"]
-    assert complete("bash", "wippy registry l", 2, app) == ["plain,list"]
-    assert "plain,--kind" in complete("bash", "wippy registry list --k", 3, app)
-    run_words = complete("bash", "wippy run g", 2, app)
+    cases = [
+        ("bash", "wippy reg", 1),
+        ("bash", "wippy registry l", 2),
+        ("bash", "wippy registry list --k", 3),
+        ("bash", "wippy run g", 2),
+        ("zsh", "wippy run -x app:g", 3),
+        ("zsh", "wippy registry show api:", 3),
+        ("zsh", "wippy run --host app:t", 3),
+    ]
+    with ThreadPoolExecutor(max_workers=len(cases)) as pool:
+        verbs, sub, flag, run_words, exec_ids, show_ids, hosts = pool.map(lambda c: complete(*c, app), cases)
+    assert verbs == ["plain,registry"]
+    assert sub == ["plain,list"]
+    assert "plain,--kind" in flag
     assert run_words[0] == "plain,greet" and "dir,g" in run_words
-    assert complete("zsh", "wippy run -x app:g", 3, app) == ["plain", "app:greet", "_"]
-    assert complete("zsh", "wippy registry show api:", 3, app) == [
-        "plain", "api:get_user", "_", "plain", "api:list_users", "_",
-    ]  # fmt: skip
-    assert complete("zsh", "wippy run --host app:t", 3, app)[1::3] == ["app:terminal", "app:term2"]
+    assert exec_ids == ["plain", "app:greet", "_"]
+    assert show_ids == ["plain", "api:get_user", "_", "plain", "api:list_users", "_"]
+    assert hosts[1::3] == ["app:terminal", "app:term2"]

@@ -100,8 +100,13 @@ def test_internal_error_is_one_line_unless_debugging(runs) -> None:
 
 
 def test_unknown_exec_entry_fails_before_booting(app: Path) -> None:
-    result = wippy("run", "-x", "app:ghost", cwd=app)
-    assert (result.returncode, result.stderr.strip()) == (1, 'entry "app:ghost" not found')
+    ghost, not_process = wippy_many([["run", "-x", "app:ghost"], ["run", "-x", "api:get_user"]], app)
+    assert (ghost.returncode, ghost.stderr.strip()) == (1, 'entry "app:ghost" not found')
+    assert not_process.returncode == 1
+    assert (
+        not_process.stderr.strip()
+        == "entry api:get_user is a function.lua, not a process (process.lua, process.wasm)"
+    )
 
 
 def test_run_list_prints_name_and_short_text(app: Path) -> None:
