@@ -18,7 +18,14 @@ from wippy.node import ExitResult
 from wippy.registry.changeset import ChangeSet
 from wippy.runtime import Runtime
 from wippy.runtime_options import RunOptions
-from wippy.services import HostService, ProcessService, SupervisorLog, follow_registry, register_services
+from wippy.services import (
+    HostService,
+    ProcessService,
+    SupervisorLog,
+    _publisher,
+    follow_registry,
+    register_services,
+)
 from wippy.supervisor import ServiceError, Status, Supervisor
 
 HOST = "t:procs"
@@ -294,3 +301,26 @@ async def test_registry_commits_reach_the_supervisor(tmp_path: Path) -> None:
             await _until(lambda: "t:late" not in sup)
             assert not any(info.entry == "t:waiter" for info in runtime.node.procs.values())
             nursery.cancel_scope.cancel()
+
+
+async def test_state_changes_are_published_on_the_bus(tmp_path: Path) -> None:
+    async with booted(tmp_path) as runtime:
+        with runtime.bus.subscribe("supervisor", "service.update") as sub:
+            async with Supervisor.open(on_change=_publisher(runtime), logger=SupervisorLog()) as sup:
+                sup.add("t:svc", service(runtime, "waiter"))
+                await sup.start("t:svc")
+            seen: list[tuple[str, str]] = []
+            with trio.fail_after(5):
+                async for event in sub:
+                    seen.append((event.path, event.data["status"]))
+                    if event.data["status"] == "stopped":
+                        break
+            assert seen == [("t:svc", s) for s in ("starting", "running", "stopping", "stopped")]
+            assert set(event.data) >= {
+                "status",
+                "details",
+                "desired",
+                "retry_count",
+                "next_delay",
+                "last_update",
+            }
