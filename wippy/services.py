@@ -95,6 +95,7 @@ __all__ = [
     "register_kind",
     "register_services",
     "serve",
+    "state_publisher",
 ]
 
 log = get_logger("runtime")
@@ -109,7 +110,7 @@ ServiceFactory = Callable[[Any, Entry], tuple[Service, tuple[str, ...]]]
 
 _KINDS: dict[str, ServiceFactory] = {}
 
-# How the OS process is left when the shutdown bound is exceeded (tests replace it).
+# How the OS process is left when the shutdown bound is exceeded (replaceable in-process).
 _hard_exit: Callable[[int], Any] = os._exit
 
 
@@ -360,7 +361,9 @@ class SupervisorLog:
             self._log.debug(text, **fields)
 
 
-def _publisher(runtime: Any) -> Callable[[ServiceState], None]:
+def state_publisher(runtime: Any) -> Callable[[ServiceState], None]:
+    """The supervisor's ``on_change``: every state as ``supervisor``/``service.update``."""
+
     def on_change(state: ServiceState) -> None:
         runtime.bus.publish("supervisor", "service.update", state.id, state.to_event())
 
@@ -474,7 +477,7 @@ def _signal_name(signals: ShutdownSignals) -> str:
 
 async def _supervise(runtime: Any, requested: trio.Event, signal_name: Callable[[], str]) -> int:
     timeout = _shutdown_timeout(runtime)
-    async with Supervisor.open(on_change=_publisher(runtime), logger=SupervisorLog()) as sup:
+    async with Supervisor.open(on_change=state_publisher(runtime), logger=SupervisorLog()) as sup:
         runtime.supervisor = sup
         ids = register_services(sup, runtime)
         async with trio.open_nursery() as followers:

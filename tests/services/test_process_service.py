@@ -22,9 +22,9 @@ from wippy.services import (
     HostService,
     ProcessService,
     SupervisorLog,
-    _publisher,
     follow_registry,
     register_services,
+    state_publisher,
 )
 from wippy.supervisor import ServiceError, Status, Supervisor
 
@@ -306,7 +306,7 @@ async def test_registry_commits_reach_the_supervisor(tmp_path: Path) -> None:
 async def test_state_changes_are_published_on_the_bus(tmp_path: Path) -> None:
     async with booted(tmp_path) as runtime:
         with runtime.bus.subscribe("supervisor", "service.update") as sub:
-            async with Supervisor.open(on_change=_publisher(runtime), logger=SupervisorLog()) as sup:
+            async with Supervisor.open(on_change=state_publisher(runtime), logger=SupervisorLog()) as sup:
                 sup.add("t:svc", service(runtime, "waiter"))
                 await sup.start("t:svc")
             seen: list[tuple[str, str]] = []
