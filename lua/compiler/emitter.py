@@ -75,8 +75,9 @@ class Emitter:
     def run(self, block: list) -> str:
         self.decls = {n[1]: (n[2], n[3]) for n in block if type(n) is tuple and n[0] == "type"}
         self.expanding: set[str] = set()
+        self.out.append("local __wb = 1000;")
         if self.top_types:
-            self.out.append("local __wt, " + ", ".join(self.top_types) + " = {};")
+            self.out.append(" local __wt, " + ", ".join(self.top_types) + " = {};")
         self.emit_list(block)
         self.out.append("\n")
         return "".join(self.out)

@@ -39,6 +39,13 @@ _BINPRI = {
 _UNARY_PRI = 12
 _UNARY = frozenset(("not", "-", "#", "~"))
 _BLOCK_END = frozenset(("end", "else", "elseif", "until", "<eof>"))
+
+# Preemption safepoints (see ARCHITECTURE.md, "Fairness"): every function keeps a local
+# budget of loop back-edges; when it runs out the engine's `__wpre()` decides whether the
+# running task has used its time slice and yields it back to the shard's run queue.
+# Both texts are emitted on the line of the token they follow, so line numbers stay.
+BUDGET = " local __wb = 1000"
+SAFEPOINT = " __wb = __wb - 1 if __wb == 0 then __wb = __wpre() end"
 _SIMPLE = frozenset(("number", "string", "nil", "true", "false", "..."))
 _FIELD_OK = frozenset(("name",)) | DIALECT_KEYWORDS  # names valid after `.`/`:` and as keys
 _ANY_NAME = frozenset(("name",)) | RESERVED  # record field names in types may be any word
@@ -116,6 +123,17 @@ class Parser:
 
     # ---- chunk and blocks ---------------------------------------------------------------
 
+    def loop_body(self, body: list) -> list:
+        """A loop body with a safepoint at its back-edge (not after a final return)."""
+        if body and self._starts_with(body[-1], "return"):
+            return body
+        return [body, SAFEPOINT]
+
+    def _starts_with(self, node: object, kind: str) -> bool:
+        while type(node) is list and node:
+            node = node[0]
+        return type(node) is int and self.k[node] == kind
+
     def parse(self) -> tuple[list, list[str]]:
         body = self.block(top=True)
         if self.k[self.p] != "<eof>":
@@ -171,7 +189,7 @@ class Parser:
             self.p += 1
             cond = self.expr()
             do_i = self.expect("do")
-            body = self.block()
+            body = self.loop_body(self.block())
             return [p, cond, do_i, body, self.expect_match("end", "while", p)]
         if kind == "do":
             self.p += 1
@@ -179,7 +197,7 @@ class Parser:
             return [p, body, self.expect_match("end", "do", p)]
         if kind == "repeat":
             self.p += 1
-            body = self.block()
+            body = self.loop_body(self.block())
             until_i = self.expect_match("until", "repeat", p)
             return [p, body, until_i, self.expr()]
         if kind == ";":
@@ -194,7 +212,7 @@ class Parser:
             return p
         if kind == "goto":
             self.p += 1
-            return [p, self.expect_name()]
+            return [SAFEPOINT, p, self.expect_name()]
         if kind == "interface":
             return self.interfacestat(top)
         return self.exprstat()
@@ -307,7 +325,7 @@ class Parser:
         else:
             raise self.expected("'=' or 'in'")
         node.append(self.expect("do"))
-        node.append(self.block())
+        node.append(self.loop_body(self.block()))
         node.append(self.expect_match("end", "for", for_i))
         return node
 
@@ -342,6 +360,7 @@ class Parser:
         params = self.params()
         node.extend(params)
         node.append(self.expect(")"))
+        node.append(BUDGET)
         if k[self.p] == ":":
             self.p += 1
             self.return_types()

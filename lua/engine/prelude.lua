@@ -490,6 +490,32 @@ local function block()
 end
 
 ---------------------------------------------------------------------------------------
+-- preemption: compiled code calls __wpre() every 1000 loop back-edges of a function;
+-- a task that has run longer than its slice yields back to the run queue, so one busy
+-- process cannot hold its shard (and the processes sharing it) for long.
+
+local PREEMPT = {}
+local SLICE = 0.001 -- seconds a task may run before a safepoint yields it
+local slice_task, slice_start = nil, 0
+local no_preempt = 0 -- > 0 while chunks run their top level (not inside a task)
+
+local function wpre()
+  local t = current_task
+  if t == nil or no_preempt > 0 then return 1000 end
+  local now = H.mono()
+  if slice_task ~= t then
+    slice_task, slice_start = t, now
+    return 1000
+  end
+  if now - slice_start >= SLICE and co_isyieldable() then
+    slice_task = nil
+    co_yield(SYS, PREEMPT)
+  end
+  return 1000
+end
+M.set_slice = function(seconds) SLICE = seconds end
+
+---------------------------------------------------------------------------------------
 -- timers: a binary heap per shard; Python is told the next deadline
 
 local theap, tseq = {}, 0
@@ -1059,7 +1085,12 @@ local function run_task(t)
     return
   end
   if r[2] == SYS then
-    -- parked (BLOCK): someone will wake it
+    if r[3] == PREEMPT then
+      -- its time slice ran out: back to the end of the run queue
+      rq_tail = rq_tail + 1
+      rq[rq_tail] = t
+    end
+    -- otherwise parked (BLOCK): someone will wake it
     return
   end
   -- a bare coroutine.yield() in a task: cooperative reschedule
@@ -1109,12 +1140,16 @@ local function new_env(f)
   return env
 end
 
-local function library_value(lib_id, env_hint)
+local function library_value(lib_id)
   -- run a library.lua chunk for a process: its return value becomes the import
   local lf, err = load_factory(lib_id)
   if not lf then error(err or ("library not found: " .. lib_id)) end
   local env = new_env(lf)
-  return lf.fn(env)
+  no_preempt = no_preempt + 1
+  local ok, v = pcall(lf.fn, env)
+  no_preempt = no_preempt - 1
+  if not ok then error(v, 0) end
+  return v
 end
 
 -- create a process of this shard; args are already copies owned by the new process
@@ -1141,7 +1176,9 @@ local function create_process(pid, entry_id, flags, args, ctx)
     for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
     rawset(env, "require", make_require(allowed))
   end
+  no_preempt = no_preempt + 1
   local ok, mod = pcall(f.fn, env)
+  no_preempt = no_preempt - 1
   if not ok then fail_process(p, mod); return end
   local main
   if type(mod) == "function" then main = mod
@@ -1424,7 +1461,9 @@ local function fn_instance(id)
     for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
     rawset(env, "require", make_require(allowed))
   end
+  no_preempt = no_preempt + 1
   local ok, mod = pcall(f.fn, env)
+  no_preempt = no_preempt - 1
   current = saved
   if not ok then return nil, to_error(mod, "Internal") end
   local fn
@@ -1665,11 +1704,15 @@ local function check_deadlocks()
   end
 end
 
+local BATCH_TIME = 0.01 -- a batch returns to Python after this long (kills, other shards)
+
 function M.run_batch(budget)
   pull_incoming()
   fire_timers()
   local n = 0
+  local started = H.mono()
   while n < budget do
+    if n % 32 == 31 and H.mono() - started > BATCH_TIME then break end
     if rq_head > rq_tail then
       pull_incoming()
       fire_timers()
@@ -1783,6 +1826,7 @@ function M.setup(global_modules, types_lib)
     tostring = tostring_w, type = type, unpack = table_unpack, print = logger_print,
     _VERSION = "Lua 5.1",
     __wcat = wcat,
+    __wpre = wpre,
     string = readonly(string_t, "string"),
     table = readonly(table_t, "table"),
     math = readonly(math_t, "math"),

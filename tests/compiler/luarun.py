@@ -23,6 +23,7 @@ for name, t in pairs(types.builtins) do
 end
 setmetatable(string, {__call = function(_, v) return types.builtins.string(v) end})
 typeof = types.typeof
+__wpre = function() return 1000 end
 string_t = types.builtins.string
 local mt, floor, fmt = math.type, math.floor, string.format
 local function num(v)

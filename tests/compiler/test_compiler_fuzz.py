@@ -105,7 +105,9 @@ def test_output_loads_exactly_when_lua_accepts_plain_lua(lua, tokens):
         code = compile_source(src, "t").code
     except LuaSyntaxError as err:
         assert lua_error is not None, f"we refuse what Lua accepts: {err}"
-        if "'::'" not in lua_error and "'::'" not in err.message:  # `::` is a cast for us
+        # `::` is a cast for us and `:` after a name or `)` starts a type annotation, so
+        # there the dialect's message rightly differs from plain Lua's
+        if "'::'" not in lua_error and "'::'" not in err.message and "':'" not in lua_error:
             assert f"t:{err.line}: {err.message}" == lua_error
         return
     out_error = check(code)
