@@ -11,8 +11,8 @@ import lupa.lua54 as lupa54
 import pytest
 from wippy.lua.compiler import LuaSyntaxError, compile_source
 from wippy.lua.compiler.emitter import fix_string
-from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
 from wippy.lua.compiler.lexer import tokenize
+from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
 
 _SYNTHETIC = {"__wcat", "__wtype", "__wt", "(", ")", ",", ";", "<eof>"}
 
