@@ -8,6 +8,8 @@ and returns a report to the terminal process.
 
 from __future__ import annotations
 
+import pytest
+
 INDEX = """
 version: "1.0"
 namespace: t
@@ -205,3 +207,153 @@ def test_failing_children_do_not_disturb_their_sibling_or_parent(project):
         "steady pong 3",
         "parent alive",
     ]
+
+
+HOSTILE_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io, time]}
+  - {name: steady, kind: process.lua, source: file://steady.lua, method: main}
+  - {name: child, kind: process.lua, source: file://hostile.lua, method: main}
+"""
+
+# main spawns the hostile child on the shared shard next to `steady`, reports how the
+# child ended (or that it did not within a second), then pings `steady` twice
+HOSTILE_MAIN = """
+local io = require("io")
+local time = require("time")
+
+local function main(): integer
+    local events = process.events()
+    local pongs = process.listen("pong")
+    local steady = process.spawn("t:steady", "t:shared")
+    local child = process.spawn_monitored("t:child", "t:shared")
+
+    local r = channel.select({ events:case_receive(), time.after("1s"):case_receive() })
+    if r.channel == events then
+        io.print("child ended, failed: " .. tostring(r.value.from == child and r.value.result.error ~= nil))
+    else
+        io.print("child still running")
+        process.terminate(child)
+    end
+    for _ = 1, 2 do
+        process.send(steady, "ping")
+        local p = channel.select({ pongs:case_receive(), time.after("1s"):case_receive() })
+        io.print(p.channel == pongs and ("steady pong " .. p.value) or "steady silent")
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def hostile(project, child: str):
+    files = {
+        "_index.yaml": HOSTILE_INDEX,
+        "main.lua": HOSTILE_MAIN,
+        "steady.lua": STEADY,
+        "hostile.lua": child,
+    }
+    return project(files).run("t:main")
+
+
+def test_a_busy_loop_does_not_starve_its_shard(project):
+    # the compiler plants preemption points in loops; the child is also terminated
+    # while it spins
+    r = hostile(
+        project,
+        """
+        local function main(): integer
+            local n = 0
+            while true do
+                n = n + 1
+            end
+        end
+
+        return { main = main }
+        """,
+    )
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["child still running", "steady pong 1", "steady pong 2"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: formatting the error value calls its __tostring inside the shard's "
+    "batch; the raise escapes ('shard batch failed') and the whole shard stops",
+)
+def test_an_error_value_whose_tostring_raises_fails_only_its_process(project):
+    r = hostile(
+        project,
+        """
+        local function main(): integer
+            error(setmetatable({}, { __tostring = function() error("tostring bomb") end }))
+        end
+
+        return { main = main }
+        """,
+    )
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["child ended, failed: true", "steady pong 1", "steady pong 2"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: encoding the exit value runs its __len/__index metamethods inside the "
+    "shard's batch; the raise escapes ('shard batch failed') and the whole shard stops",
+)
+def test_a_return_value_whose_metamethods_raise_fails_only_its_process(project):
+    r = hostile(
+        project,
+        """
+        local function bomb() error("metamethod bomb") end
+
+        local function main()
+            return setmetatable({}, { __len = bomb, __index = bomb, __pairs = bomb })
+        end
+
+        return { main = main }
+        """,
+    )
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["child ended, failed: true", "steady pong 1", "steady pong 2"]
+
+
+SELECT_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+"""
+
+SELECT_MAIN = """
+local io = require("io")
+
+local function main(): integer
+    local ok, err = pcall(channel.select, { "not a case" })
+    io.print("select raised: " .. tostring(not ok) .. ", message given: " .. tostring(err ~= nil))
+    local ch = channel.new(1)
+    ch:close()
+    local sent = pcall(ch.send, ch, 1)
+    io.print("send on closed raised: " .. tostring(not sent))
+    return 0
+end
+
+return { main = main }
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: channel.select with an invalid case does not raise; the task blocks and "
+    "the process dies with 'deadlock: all coroutines blocked with no pending operations'",
+)
+def test_an_invalid_select_case_is_a_catchable_error(project):
+    r = project({"_index.yaml": SELECT_INDEX, "main.lua": SELECT_MAIN}).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["select raised: true, message given: true", "send on closed raised: true"]

@@ -316,3 +316,79 @@ def test_live_processes_of_one_entry_keep_their_own_globals(project):
     r = p.run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["a=changed by a", "b=b", "a=changed by a", "b=changed by b"]
+
+
+GC_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io, time]}
+  - {name: planter, kind: process.lua, source: file://gc.lua, method: planter}
+  - {name: churn, kind: process.lua, source: file://gc.lua, method: churn}
+"""
+
+# the planter leaves objects with finalizers behind when it exits; the collector runs
+# them later, while some other process of the shard is running. Whatever a finalizer
+# does, it must not act as that other process.
+GC = """
+local function planter(report_to: string): integer
+    local keep = {}
+    for i = 1, 500 do
+        keep[i] = setmetatable({}, { __gc = function()
+            pcall(process.send, report_to, "gc", "from finalizer")
+        end })
+    end
+    return #keep
+end
+
+local function churn(): integer
+    local t = {}
+    for i = 1, 200000 do
+        t[i % 1000] = { i }
+    end
+    return 0
+end
+
+return { planter = planter, churn = churn }
+"""
+
+GC_MAIN = """
+local io = require("io")
+local time = require("time")
+
+local function main(): integer
+    local notes = process.listen("gc", { message = true })
+    local planter = process.spawn_monitored("t:planter", "t:shared", process.pid())
+    process.events():receive()
+    for _ = 1, 5 do
+        process.exec("t:churn", "t:shared")
+    end
+    local impostor = 0
+    while true do
+        local r = channel.select({ notes:case_receive(), time.after("300ms"):case_receive() })
+        if r.channel ~= notes then
+            break
+        end
+        if r.value:from() ~= planter then
+            impostor = impostor + 1
+        end
+    end
+    io.print("messages sent in another process's name: " .. impostor)
+    return 0
+end
+
+return { main = main }
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: __gc finalizers of one process run while another process of the shard "
+    "is current, so process.send/process.pid inside them act as that other process",
+)
+def test_finalizers_cannot_act_as_another_process(project):
+    r = project({"_index.yaml": GC_INDEX, "gc.lua": GC, "main.lua": GC_MAIN}).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["messages sent in another process's name: 0"]
