@@ -608,7 +608,7 @@ local function buf_pop(ch)
   return v
 end
 
-local deliver_retained -- defined with processes
+local message_value -- defined with processes
 
 -- complete a waiting receiver (plain or select) with a value
 local function finish_recv(w, v, ok)
@@ -648,10 +648,13 @@ local function try_recv(ch)
   end
   local w = q_pop_live(ch.sendq)
   if w then finish_send(w, true); return true, w.v, true end
-  if ch.owner and not ch.owner.dead then
-    -- a process-owned channel (inbox, events, listen) may have retained messages
-    local got, v = deliver_retained(ch.owner, ch)
-    if got then return true, v, true end
+  local pend = ch.pend
+  if pend and pend.h <= pend.t then
+    -- a process-owned channel (inbox, events, listen): messages routed here wait in order
+    local m = pend[pend.h]
+    pend[pend.h] = nil
+    pend.h = pend.h + 1
+    return true, message_value(ch, m), true
   end
   if ch.closed then return true, nil, false end
   return false
@@ -962,34 +965,42 @@ local function value_for(p, ch, sub, m)
   return msg_value(sub, m)
 end
 
--- try to deliver retained messages in order; with `want`, take the first message routed
--- to that channel for the caller instead of pushing it into the channel
-deliver_retained = function(p, want)
+message_value = function(ch, m)
+  return value_for(nil, ch, ch.sub, m)
+end
+
+-- Messages of a process wait in one of two kinds of queue: `p.mq` holds those whose
+-- topic has no route yet (nobody listens and there is no inbox), and each owned channel
+-- keeps `ch.pend`, the messages routed to it that no receiver has taken. Both are FIFO
+-- with head/tail indices, so a burst of N messages costs O(N), not O(N^2).
+local function fifo() return { h = 1, t = 0 } end
+local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
+
+-- route one message: hand it over now, queue it on its channel, or report no route
+local function place(p, m)
+  local ch, sub = route(p, m)
+  if not ch then return false end
+  local pend = ch.pend
+  if pend.h > pend.t and try_send(ch, value_for(p, ch, sub, m)) then return true end
+  fifo_put(pend, m)
+  return true
+end
+
+-- a new route appeared (inbox, events, listen, unlisten): place what was waiting for one
+local function reroute(p, msgs)
   local mq = p.mq
-  if #mq == 0 then return false end
-  local failed = nil
-  local i = 1
-  while i <= #mq do
+  local rest = fifo()
+  for i = mq.h, mq.t do
     local m = mq[i]
-    local ch, sub = route(p, m)
-    if ch and not (failed and failed[ch]) then
-      local v = value_for(p, ch, sub, m)
-      if want == ch then
-        table_remove(mq, i)
-        return true, v
-      end
-      if try_send(ch, v) then
-        table_remove(mq, i)
-      else
-        failed = failed or {}
-        failed[ch] = true
-        i = i + 1
-      end
-    else
-      i = i + 1
+    if m and not place(p, m) then fifo_put(rest, m) end
+  end
+  if msgs then
+    for i = msgs.h, msgs.t do
+      local m = msgs[i]
+      if m and not place(p, m) then fifo_put(rest, m) end
     end
   end
-  return false
+  p.mq = rest
 end
 
 local function fail_process(p, err) end -- forward declaration, set below
@@ -1002,21 +1013,15 @@ local function deliver(p, from, topic, vals)
       return
     end
   end
-  local mq = p.mq
-  mq[#mq + 1] = { from = from, topic = topic, vals = vals }
-  if #mq == 1 then
-    local ch, sub = route(p, mq[1])
-    if ch then
-      if try_send(ch, value_for(p, ch, sub, mq[1])) then table_remove(mq, 1) end
-    end
-  else
-    deliver_retained(p)
-  end
+  local m = { from = from, topic = topic, vals = vals }
+  if not place(p, m) then fifo_put(p.mq, m) end
 end
 
-local function owned_channel(p, size)
+local function owned_channel(p, size, sub)
   local ch = new_channel(size)
   ch.owner = p
+  ch.sub = sub
+  ch.pend = fifo()
   return ch
 end
 
@@ -1155,7 +1160,7 @@ end
 -- create a process of this shard; args are already copies owned by the new process
 local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
-  local p = { pid = pid, entry = entry_id, mq = {}, ntasks = 0, chanwait = 0, npending = 0, pending = {},
+  local p = { pid = pid, entry = entry_id, mq = fifo(), ntasks = 0, chanwait = 0, npending = 0, pending = {},
     tagseq = 0, trap = false, ctx = ctx }
   procs[pid] = p
   if not f then
@@ -1372,17 +1377,17 @@ local process_mod = {
   inbox = function()
     local p = current
     if not p.inbox_ch then
-      p.inbox_ch = owned_channel(p, 0)
       p.inbox_sub = { message = true }
-      deliver_retained(p)
+      p.inbox_ch = owned_channel(p, 0, p.inbox_sub)
+      reroute(p)
     end
     return p.inbox_ch
   end,
   events = function()
     local p = current
     if not p.events_ch then
-      p.events_ch = owned_channel(p, 0)
-      deliver_retained(p)
+      p.events_ch = owned_channel(p, 0, false)
+      reroute(p)
     end
     return p.events_ch
   end,
@@ -1393,9 +1398,10 @@ local process_mod = {
     p.subs = p.subs or {}
     local sub = p.subs[topic]
     if sub then return sub.ch end
-    sub = { ch = owned_channel(p, 1), message = type(opts) == "table" and opts.message == true }
+    sub = { message = type(opts) == "table" and opts.message == true }
+    sub.ch = owned_channel(p, 1, sub)
     p.subs[topic] = sub
-    deliver_retained(p)
+    reroute(p)
     return sub.ch
   end,
   unlisten = function(ch)
@@ -1405,7 +1411,10 @@ local process_mod = {
       if sub.ch == ch then
         p.subs[topic] = nil
         close_channel(ch)
-        deliver_retained(p)
+        -- what was waiting on the closed channel falls back to the inbox (or waits)
+        local waiting = ch.pend
+        ch.pend = fifo()
+        reroute(p, waiting)
         return
       end
     end
@@ -1493,7 +1502,7 @@ end
 -- start an execution of `inst`; on_done(ok, value, err) runs when it finishes
 local function run_function(inst, ctx, args, on_done)
   fnseq = fnseq + 1
-  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = {},
+  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(),
     ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = ctx,
     on_done = on_done }
   procs[p.pid] = p
@@ -1693,7 +1702,7 @@ local function check_deadlocks()
         local t = rq[i]
         if t and t.p == p then runnable = true; break end
       end
-      if not runnable and #p.mq == 0 and not p.subs and not p.inbox_ch and not p.events_ch then
+      if not runnable and p.mq.h > p.mq.t and not p.subs and not p.inbox_ch and not p.events_ch then
         fail_process(p, new_error("Internal",
           string_format("deadlock: all coroutines blocked with no pending operations (threads=%d)", p.ntasks)))
       elseif not runnable then
