@@ -251,3 +251,66 @@ def test_each_senders_messages_keep_their_order_across_shards(project):
         "other host: 1200 messages, 8 senders complete, 0 out of order",
         "same host: 1200 messages, 8 senders complete, 0 out of order",
     ]
+
+
+BACKLOG_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: procs, kind: process.host, host: {workers: 2, shards: 4}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io, time]}
+  - {name: flood, kind: process.lua, source: file://flood.lua, method: main}
+"""
+
+FLOOD = """
+local function main(to: string, count: integer): integer
+    for n = 1, count do
+        process.send(to, "item", n)
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+# the flood is fully queued before the first receive: a mailbox whose cost grows with
+# its length (a quadratic queue) would take minutes here instead of milliseconds
+BACKLOG_MAIN = """
+local io = require("io")
+local time = require("time")
+
+local COUNT = 20000
+
+local function main(): integer
+    local items = process.listen("item")
+    local events = process.events()
+    local flood = process.spawn_monitored("t:flood", "t:procs", process.pid(), COUNT)
+    local ev = events:receive()
+    io.print("flood exited: " .. tostring(ev.from == flood and ev.result.error == nil))
+
+    local deadline = time.after("10s")
+    local received, in_order = 0, 0
+    for n = 1, COUNT do
+        local r = channel.select({ items:case_receive(), deadline:case_receive() })
+        if r.channel ~= items then
+            break
+        end
+        received = received + 1
+        if r.value == n then
+            in_order = in_order + 1
+        end
+    end
+    io.print(received .. " of " .. COUNT .. " received within 10s, " .. in_order .. " in order")
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def test_a_long_backlog_is_received_quickly_and_in_order(project):
+    p = project({"_index.yaml": BACKLOG_INDEX, "main.lua": BACKLOG_MAIN, "flood.lua": FLOOD})
+    r = p.run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["flood exited: true", "20000 of 20000 received within 10s, 20000 in order"]
