@@ -58,6 +58,9 @@ ENTRIES = {
 
         return { main = main }
     """,
+    "infinite": "return { main = function(): number return math.huge end }\n",
+    "not_a_number": "return { main = function(): number return 0/0 end }\n",
+    "wraps": "return { main = function(): integer return 258 end }\n",
     "linked_crash": """
         local function main(): integer
             process.spawn_linked("t:raised", "t:procs")
@@ -98,6 +101,7 @@ def app(project):
         ("returns_true", 0, "", ""),
         ("nothing", 0, "", ""),
         ("explicit_nil", 0, "", ""),
+        ("wraps", 2, "", ""),
         ("returned_text", 1, "", "disk is full\n"),
         ("returned_object", 1, "", "quota exceeded\n"),
         ("raised", 1, "checking\n", "t:raised:6: order 17 has no items\n"),
@@ -120,3 +124,16 @@ def test_an_untrapped_linked_crash_fails_the_main_process(app):
     r = app.run("t:linked_crash")
     assert (r.rc, r.out) == (1, "")
     assert r.err == "linked process failed\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: exit_code() calls int() on inf/nan; the OverflowError/ValueError escapes "
+    "as 'error: Exceptions from Trio nursery (1 sub-exception)'",
+)
+@pytest.mark.parametrize("entry", ["infinite", "not_a_number"])
+def test_a_non_finite_number_is_not_an_internal_error(app, entry):
+    r = app.run(f"t:{entry}")
+    assert r.out == ""
+    assert r.rc in (0, 1)
+    assert "Trio" not in r.err and "exception" not in r.err.lower()
