@@ -53,7 +53,6 @@ local ATTACKS = {
     { "process assign", function() process.send = evil end },
     { "channel assign", function() channel.new = evil end },
     { "coroutine assign", function() coroutine.spawn = evil end },
-    { "_G setmetatable", function() setmetatable(_G, { __index = function() return "leak" end }) end },
 }
 
 local function main(): {string}
@@ -67,6 +66,8 @@ local function main(): {string}
     _G.secret2 = "attacker"
     rawset(_G, "secret3", "attacker")
     _ENV.secret4 = "attacker"
+    -- a metatable on its own globals table (allowed or not) must stay its own
+    pcall(setmetatable, _G, { __index = function() return "leak" end })
     return raised
 end
 
@@ -139,7 +140,7 @@ def test_library_module_and_global_attacks_do_not_reach_another_process(project)
     assert r.rc == 0
     names = [line.split(": ")[0] for line in ATTACKER.splitlines() if line.strip().startswith('{ "')]
     names = [n.strip().removeprefix('{ "').split('",')[0] for n in names]
-    assert len(names) == 23
+    assert len(names) == 22
     assert r.lines == [
         f"before: {CLEAN}",
         *[f"{name}: refused" for name in names],
