@@ -429,6 +429,10 @@ class Node:
         if info is not None:
             info.shard.push((2, pid.encode(), tag, pack_values(list(values))))
 
+    def runtime_log(self, message: str, **fields: Any) -> None:
+        if self.log is not None:
+            self.log.error(message, **fields)
+
     def lua_log(self, pid: bytes, level: bytes, message: bytes, fields: Any) -> None:
         if self.log is not None:
             self.log.lua(pid.decode(), level.decode(), message.decode("utf-8", "surrogateescape"), fields)

@@ -28,6 +28,7 @@ from wippy.logs import get_logger
 from wippy.lua.engine.code import CODE_KINDS, CodeStore
 from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
+from wippy.lua.engine.shard import HostLimits
 from wippy.metrics import metrics_for, start_prometheus
 from wippy.node import ExitResult, Node, WippyError, decode
 from wippy.registry import Registry, RegistryError, open_history
@@ -159,7 +160,10 @@ class HostListener:
         self.runtime = runtime
 
     async def add(self, entry: Entry) -> None:
-        self.runtime.add_host(entry)
+        try:
+            self.runtime.add_host(entry)
+        except ValueError as exc:
+            raise RegistryError("Invalid", f"{entry.id}: {exc}") from exc
 
     async def update(self, old: Entry, new: Entry) -> None:
         pass
@@ -228,7 +232,8 @@ class Runtime:
         data = entry_data(self, entry)
         if entry.kind == "process.host":
             host = data.get("host") or {}
-            scheduler = Scheduler(self.node, entry.id, workers=host.get("workers"), shards=host.get("shards"))
+            scheduler = Scheduler(self.node, entry.id, workers=host.get("workers"), shards=host.get("shards"),
+                                  limits=HostLimits.from_config(host))
         else:
             scheduler = Scheduler(self.node, entry.id, workers=1, shards=1, terminal=True)
         self.node.hosts[entry.id] = scheduler

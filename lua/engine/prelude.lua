@@ -445,10 +445,17 @@ end
 
 local CHAN -- channel metatable, defined below
 
+local copy_budget = math_huge -- bytes a copy may still take (strings + table slots)
+local TOO_BIG = {}
+
 local function deepcopy(v, seen)
   if type(v) ~= "table" then
     local t = type(v)
     if t == "function" or t == "thread" or t == "userdata" then return nil end
+    if t == "string" then
+      copy_budget = copy_budget - #v
+      if copy_budget < 0 then error(TOO_BIG) end
+    end
     return v
   end
   local mt = getmetatable(v)
@@ -459,6 +466,7 @@ local function deepcopy(v, seen)
   c = {}
   seen[v] = c
   for k, val in next, v do
+    copy_budget = copy_budget - 16
     c[deepcopy(k, seen)] = deepcopy(val, seen)
   end
   if mt ~= nil and type(mt) == "table" then setmetatable(c, mt) end
@@ -513,7 +521,13 @@ local function wpre()
   end
   return 1000
 end
-M.set_slice = function(seconds) SLICE = seconds end
+local MAX_MESSAGE = 64 * 1024 * 1024
+local MAX_INBOX = 1000000
+function M.set_limits(slice, max_message, max_inbox)
+  SLICE = slice
+  MAX_MESSAGE = max_message
+  MAX_INBOX = max_inbox
+end
 
 ---------------------------------------------------------------------------------------
 -- timers: a binary heap per shard; Python is told the next deadline
@@ -654,6 +668,7 @@ local function try_recv(ch)
     local m = pend[pend.h]
     pend[pend.h] = nil
     pend.h = pend.h + 1
+    ch.owner.backlog = ch.owner.backlog - 1
     return true, message_value(ch, m), true
   end
   if ch.closed then return true, nil, false end
@@ -983,6 +998,7 @@ local function place(p, m)
   local pend = ch.pend
   if pend.h > pend.t and try_send(ch, value_for(p, ch, sub, m)) then return true end
   fifo_put(pend, m)
+  p.backlog = p.backlog + 1
   return true
 end
 
@@ -990,6 +1006,7 @@ end
 local function reroute(p, msgs)
   local mq = p.mq
   local rest = fifo()
+  p.backlog = p.backlog - (mq.t - mq.h + 1) - (msgs and (msgs.t - msgs.h + 1) or 0)
   for i = mq.h, mq.t do
     local m = mq[i]
     if m and not place(p, m) then fifo_put(rest, m) end
@@ -1001,6 +1018,7 @@ local function reroute(p, msgs)
     end
   end
   p.mq = rest
+  p.backlog = p.backlog + (rest.t - rest.h + 1)
 end
 
 local function fail_process(p, err) end -- forward declaration, set below
@@ -1014,7 +1032,10 @@ local function deliver(p, from, topic, vals)
     end
   end
   local m = { from = from, topic = topic, vals = vals }
-  if not place(p, m) then fifo_put(p.mq, m) end
+  if not place(p, m) then
+    fifo_put(p.mq, m)
+    p.backlog = p.backlog + 1
+  end
 end
 
 local function owned_channel(p, size, sub)
@@ -1037,6 +1058,7 @@ local function finish_process(p, ok, value, err)
   if p.dead then return end
   p.dead = true
   procs[p.pid] = nil
+  p.main = nil -- its coroutine (and what its stack holds) can be collected now
   if p.on_done then
     -- a function execution: its result goes back to the caller inside this shard
     return p.on_done(ok, value, err)
@@ -1063,6 +1085,7 @@ local function run_task(t)
   if p.dead then return end
   current = p
   current_task = t
+  slice_task = nil -- each resume starts a fresh time slice
   local ra = t.ra
   t.ra = nil
   local r
@@ -1160,7 +1183,7 @@ end
 -- create a process of this shard; args are already copies owned by the new process
 local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
-  local p = { pid = pid, entry = entry_id, mq = fifo(), ntasks = 0, chanwait = 0, npending = 0, pending = {},
+  local p = { pid = pid, entry = entry_id, mq = fifo(), backlog = 0, ntasks = 0, chanwait = 0, npending = 0, pending = {},
     tagseq = 0, trap = false, ctx = ctx }
   procs[pid] = p
   if not f then
@@ -1206,10 +1229,34 @@ local function check_topic(topic, verb)
   return nil
 end
 
+-- copy message values under the size limit; nil plus an error when they are too big
+local function copy_values(vals)
+  copy_budget = MAX_MESSAGE
+  local ok, copied = pcall(function()
+    local c = { n = vals.n }
+    for i = 1, vals.n do c[i] = deepcopy(vals[i]) end
+    return c
+  end)
+  copy_budget = math_huge
+  if ok then return copied end
+  if copied == TOO_BIG then
+    return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
+  end
+  error(copied, 0)
+end
+
+local function inbox_full(target)
+  return target.backlog >= MAX_INBOX
+end
+
 local function send_local(target, from, topic, vals)
-  local copied = { n = vals.n }
-  for i = 1, vals.n do copied[i] = deepcopy(vals[i]) end
+  if inbox_full(target) then
+    return nil, new_error("Unavailable", "inbox full: the receiver has too many unread messages", true)
+  end
+  local copied, err = copy_values(vals)
+  if not copied then return nil, err end
   deliver(target, from, topic, copied)
+  return true
 end
 
 local function proc_send(dest, topic, ...)
@@ -1220,8 +1267,7 @@ local function proc_send(dest, topic, ...)
   local vals = table.pack(...)
   local target = procs[dest]
   if target and not target.dead then
-    send_local(target, me.pid, topic, vals)
-    return true
+    return send_local(target, me.pid, topic, vals)
   end
   if type(dest) ~= "string" then return nil, new_error("Invalid", "invalid destination") end
   if string_byte(dest, 1) ~= 123 then
@@ -1230,12 +1276,15 @@ local function proc_send(dest, topic, ...)
     if pid == nil then return nil, new_error(kind, msg) end
     target = procs[pid]
     if target and not target.dead then
-      send_local(target, me.pid, topic, vals)
-      return true
+      return send_local(target, me.pid, topic, vals)
     end
     dest = pid
   end
-  local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, encode(vals))
+  local blob = encode(vals)
+  if #blob > MAX_MESSAGE then
+    return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
+  end
+  local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, blob)
   if ok then return true end
   return nil, new_error(kind, msg)
 end
@@ -1259,8 +1308,15 @@ local function do_spawn(flags, opts, id, host, ...)
   local pid, here, msg = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
   if pid == nil then return nil, new_error(here, msg) end
   if here == true then
-    local copied = { n = args.n }
-    for i = 1, args.n do copied[i] = deepcopy(args[i]) end
+    local copied, cerr = copy_values(args)
+    if not copied then
+      -- the child is registered already: end it before it runs
+      copied = { n = 0 }
+      create_process(pid, id, flags, copied, nil)
+      if procs[pid] then fail_process(procs[pid], cerr) end
+      current = me
+      return nil, cerr
+    end
     create_process(pid, id, flags, copied, ctx and deepcopy(ctx))
     current = me
     if opts and opts.messages then
@@ -1502,7 +1558,7 @@ end
 -- start an execution of `inst`; on_done(ok, value, err) runs when it finishes
 local function run_function(inst, ctx, args, on_done)
   fnseq = fnseq + 1
-  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(),
+  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(), backlog = 0,
     ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = ctx,
     on_done = on_done }
   procs[p.pid] = p
@@ -1651,7 +1707,13 @@ local function pull_incoming()
     if kind == 1 then
       -- message: to, from, topic, blob (a packed value list)
       local p = procs[a]
-      if p and not p.dead then deliver(p, b, c, decode(d)) end
+      if p and not p.dead then
+        if inbox_full(p) then
+          H.log(a, "warn", "inbox full: message dropped", nil)
+        else
+          deliver(p, b, c, decode(d))
+        end
+      end
     elseif kind == 2 then
       -- completion: pid, tag, values blob
       local p = procs[a]
@@ -1737,6 +1799,7 @@ function M.run_batch(budget)
     rq_head, rq_tail = 1, 0
     check_deadlocks()
   end
+  current, current_task, slice_task = nil, nil, nil -- keep nothing of a finished process alive
   local more = rq_head <= rq_tail
   local nxt = theap[1]
   while nxt and (not nxt.live or (nxt.p and nxt.p.dead)) do
@@ -1744,6 +1807,15 @@ function M.run_batch(budget)
     nxt = theap[1]
   end
   return more, nxt and nxt.at or nil, n
+end
+
+-- the shard ran out of Lua memory outside a task's own pcall: the running process is
+-- the one allocating, so it fails; its memory is then collected
+function M.oom()
+  local p = current
+  current, current_task, slice_task = nil, nil, nil
+  if p and not p.dead then fail_process(p, new_error("Internal", "not enough memory")) end
+  collectgarbage()
 end
 
 function M.live_processes()

@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
-from wippy.lua.engine.shard import Shard
+from wippy.lua.engine.shard import HostLimits, Shard
 
 if TYPE_CHECKING:
     from wippy.node import Node
@@ -102,9 +102,10 @@ class Scheduler:
     """Workers and shards of one process host."""
 
     def __init__(self, node: Node, name: str, workers: int | None = None, shards: int | None = None,
-                 terminal: bool = False) -> None:
+                 terminal: bool = False, limits: HostLimits | None = None) -> None:
         self.node = node
         self.name = name
+        self.limits = limits or HostLimits()
         self.terminal = terminal
         nworkers = max(1, workers or os.cpu_count() or 1)
         nshards = max(1, shards or nworkers)

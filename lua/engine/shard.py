@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,54 @@ if TYPE_CHECKING:
     from wippy.lua.engine.scheduler import Scheduler
 
 IDLE, QUEUED, RUNNING = 0, 1, 2
+
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+          "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+
+
+def parse_size(value: object) -> int:
+    """Bytes from a number or a text such as "64MB", "512KiB", "1G"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    text = str(value).strip().lower()
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    unit = text[len(digits):].strip()
+    if unit not in _UNITS or not digits:
+        raise ValueError(f"invalid size {value!r} (use bytes or a unit: KB, MB, GB)")
+    return int(float(digits) * _UNITS[unit])
+
+
+@dataclass(frozen=True)
+class HostLimits:
+    """Containment settings of one process host (the `host:` block of its entry).
+
+    ``max_memory``: bytes of Lua memory each shard of the host may allocate (0 = no
+    limit); the process whose allocation fails gets "not enough memory" and exits with
+    that error, its neighbours keep running. ``max_message``: bytes a message or spawn
+    argument may hold (strings plus table slots); a bigger one is refused at send.
+    ``max_inbox``: messages waiting unread for one process; beyond it a send from the
+    same shard is refused (Unavailable, retryable) and a delivery from elsewhere is
+    dropped with a warning. ``slice_ms``: how long a task runs before a safepoint yields.
+    """
+
+    max_memory: int = 0
+    max_message: int = 64 * 1024 * 1024
+    max_inbox: int = 1_000_000
+    slice_ms: float = 1.0
+
+    @classmethod
+    def from_config(cls, host: dict) -> HostLimits:
+        def size(key: str, default: int) -> int:
+            value = host.get(key)
+            return default if value is None else parse_size(value)
+
+        return cls(
+            max_memory=size("max_memory", 0),
+            max_message=size("max_message_size", 64 * 1024 * 1024),
+            max_inbox=int(host.get("max_inbox", 1_000_000)),
+            slice_ms=float(host.get("slice_ms", 1.0)),
+        )
 
 _PRELUDE: str | None = None
 _TYPES: str | None = None
@@ -62,10 +111,13 @@ class Shard:
         self.processes = 0  # live processes placed here (placement uses it)
         self.next_deadline: float | None = None
         self.last_worker = -1
+        limits = scheduler.limits
         self.runtime = lupa.LuaRuntime(
-            encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False
+            encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False,
+            max_memory=limits.max_memory or None,
         )
         self._build()
+        self.lua.set_limits(limits.slice_ms / 1000.0, limits.max_message, limits.max_inbox)
 
     # ------------------------------------------------------------------ setup
 
@@ -138,7 +190,24 @@ class Shard:
         with self.lock:
             self.state = RUNNING
             self.dirty = False
-        more, deadline, _n = self._run_batch(budget)
+        try:
+            more, deadline, _n = self._run_batch(budget)
+        except lupa.LuaMemoryError:
+            # the prelude itself could not allocate: fail the process that was running,
+            # with a little headroom so that failing it can allocate its EXIT event
+            limit = self.runtime.get_max_memory()
+            if limit:
+                self.runtime.set_max_memory(limit + limit // 8 + 1024 * 1024)
+            try:
+                self.lua.oom()
+            finally:
+                if limit:
+                    self.runtime.set_max_memory(limit)
+            more, deadline = True, None
+        except BaseException:
+            with self.lock:
+                self.state = IDLE
+            raise
         with self.lock:
             if more or self.dirty or self.incoming:
                 self.state = QUEUED
