@@ -393,3 +393,122 @@ def test_finalizers_cannot_act_as_another_process(project):
     r = project({"_index.yaml": GC_INDEX, "gc.lua": GC, "main.lua": GC_MAIN}).run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["messages sent in another process's name: 0"]
+
+
+OBJECT_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: attacker, kind: process.lua, source: file://attacker.lua, method: main, modules: [time]}
+  - {name: victim, kind: process.lua, source: file://victim.lua, method: main, modules: [time]}
+"""
+
+# objects handed out by the API (times, errors) and nested tables of global modules:
+# their metatables and fields must not be a way to change what other processes see
+METATABLE_ATTACKER = """
+local time = require("time")
+
+local function main(): integer
+    pcall(function() getmetatable(time.now()).__index.unix = function() return -1 end end)
+    pcall(function() getmetatable(errors.new("x")).__tostring = function() return "hijacked" end end)
+    pcall(function() payload.format.JSON = "hijacked" end)
+    return 0
+end
+
+return { main = main }
+"""
+
+METATABLE_VICTIM = """
+local time = require("time")
+
+local function main(): string
+    return tostring(time.now():unix() > 0) .. " " .. tostring(errors.new("plain")) .. " "
+        .. tostring(payload.format.JSON)
+end
+
+return { main = main }
+"""
+
+METATABLE_MAIN = """
+local io = require("io")
+
+local function main(): integer
+    io.print("before: " .. tostring(process.exec("t:victim", "t:shared")))
+    process.exec("t:attacker", "t:shared")
+    io.print("after: " .. tostring(process.exec("t:victim", "t:shared")))
+    return 0
+end
+
+return { main = main }
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: Time and error objects share writable metatables per shard, and "
+    "payload.format is a plain shared table",
+)
+def test_api_object_metatables_are_not_shared_writable_state(project):
+    files = {
+        "_index.yaml": OBJECT_INDEX,
+        "attacker.lua": METATABLE_ATTACKER,
+        "victim.lua": METATABLE_VICTIM,
+        "main.lua": METATABLE_MAIN,
+    }
+    r = project(files).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["before: true plain json/plain", "after: true plain json/plain"]
+
+
+# an owned channel (events, inbox) must not lead to the process record and its PID
+SPOOF_ATTACKER = """
+local function main(report_to: string): integer
+    local real = process.pid()
+    local ok = pcall(function()
+        local record = process.events().owner
+        record.pid = "{t:shared|0xf4ce}"
+        process.send(report_to, "hello", "from attacker")
+        record.pid = real
+    end)
+    if not ok then
+        process.send(report_to, "hello", "from attacker")
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+SPOOF_MAIN = """
+local io = require("io")
+
+local function main(): integer
+    local hello = process.listen("hello", { message = true })
+    local attacker = process.spawn("t:attacker", "t:shared", process.pid())
+    local msg = hello:receive()
+    io.print("sender is the attacker: " .. tostring(msg:from() == attacker))
+    return 0
+end
+
+return { main = main }
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime bug: channels are plain tables; process.events().owner is the process record, "
+    "and writing its .pid sends messages under any PID",
+)
+def test_a_process_cannot_send_under_another_pid(project):
+    files = {
+        "_index.yaml": OBJECT_INDEX,
+        "attacker.lua": SPOOF_ATTACKER,
+        "victim.lua": METATABLE_VICTIM,
+        "main.lua": SPOOF_MAIN,
+    }
+    r = project(files).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["sender is the attacker: true"]
