@@ -161,3 +161,17 @@ def test_mass_spawn_ten_thousand():
             r"took \d+ ms \(\d+\.\d us per process\)",
         ],
     )
+
+
+def test_every_example_passes_lint():
+    names = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+    for name in names:
+        r = subprocess.run(
+            [*wippy_command(), "lint", f"examples/{name}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 0, (name, r.stdout, r.stderr)
+        assert r.stdout.startswith("ok: "), (name, r.stdout)
