@@ -314,3 +314,58 @@ def test_a_long_backlog_is_received_quickly_and_in_order(project):
     r = p.run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["flood exited: true", "20000 of 20000 received within 10s, 20000 in order"]
+
+
+EARLY_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: procs, kind: process.host, host: {workers: 2, shards: 4}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: late, kind: process.lua, source: file://late.lua, method: main}
+"""
+
+# messages arrive before the child has run a line; they wait for the listener of
+# their topic, or for the inbox if their topic never gets one
+LATE = """
+local function main(parent: string): integer
+    local work = process.listen("work")
+    local got = {}
+    for _ = 1, 3 do
+        got[#got + 1] = work:receive()
+    end
+    local other = process.inbox():receive()
+    got[#got + 1] = other:topic() .. "=" .. tostring(other:payload():data())
+    process.send(parent, "got", table.concat(got, " "))
+    return 0
+end
+
+return { main = main }
+"""
+
+EARLY_MAIN = """
+local io = require("io")
+
+local function main(): integer
+    local got = process.listen("got")
+    for round = 1, 5 do
+        local pid = process.spawn("t:late", "t:procs", process.pid())
+        process.send(pid, "work", "a" .. round)
+        process.send(pid, "misc", round)
+        process.send(pid, "work", "b" .. round)
+        process.send(pid, "work", "c" .. round)
+        io.print((got:receive()))
+    end
+    return 0
+end
+
+return { main = main }
+"""
+
+
+def test_messages_sent_before_the_receiver_listens_are_kept(project):
+    p = project({"_index.yaml": EARLY_INDEX, "main.lua": EARLY_MAIN, "late.lua": LATE})
+    r = p.run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == [f"a{i} b{i} c{i} misc={i}" for i in range(1, 6)]
