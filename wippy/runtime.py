@@ -15,6 +15,7 @@ resumes the process).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -116,6 +117,8 @@ def exit_code(result: ExitResult) -> int:
         return 0
     if value is False:
         return 1
+    if isinstance(value, float) and not math.isfinite(value):
+        return 1  # inf and nan name no exit status: treat them as a failure
     if isinstance(value, (int, float)):
         return int(value) & 0xFF
     return 0

@@ -23,7 +23,7 @@ local H = ...
 
 local type, pairs, ipairs, next, select, error, pcall, xpcall, tostring_raw =
     type, pairs, ipairs, next, select, error, pcall, xpcall, tostring
-local setmetatable, getmetatable, rawget, rawset, rawequal = setmetatable, getmetatable, rawget, rawset, rawequal
+local setmetatable, getmetatable, rawget, rawset, rawequal, rawlen = setmetatable, getmetatable, rawget, rawset, rawequal, rawlen
 local co_create, co_resume, co_yield, co_status, co_running, co_close, co_wrap_raw, co_isyieldable =
     coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running,
     coroutine.close, coroutine.wrap, coroutine.isyieldable
@@ -120,19 +120,35 @@ table.concat = concat_w
 
 local protected = setmetatable({}, { __mode = "k" })
 
-local function readonly(t, name)
+local function readonly(t, name, seen)
+  -- a read-only view of t; nested plain tables are wrapped too, so no part of a shared
+  -- library or module table can be changed through it (the view is taken once: module
+  -- tables are complete when they are wrapped)
+  seen = seen or {}
+  if seen[t] then return seen[t] end
   local proxy = {}
+  seen[t] = proxy
+  local view = {}
+  for k, v in next, t do
+    if type(v) == "table" and getmetatable(v) == nil and not protected[v] then
+      view[k] = readonly(v, (name or "?") .. "." .. tostring_raw(k), seen)
+    else
+      if type(v) == "table" then protected[v] = true end
+      view[k] = v
+    end
+  end
   local mt = {
-    __index = t,
+    __index = view,
     __newindex = function(_, k)
       error(string_format("attempt to modify read-only table '%s' (field '%s')", name or "?", tostring_raw(k)), 2)
     end,
-    __pairs = function() return next, t, nil end,
-    __len = function() return #t end,
+    __pairs = function() return next, view, nil end,
+    __len = function() return #view end,
   }
   setmetatable(proxy, mt)
   protected[proxy] = true
   protected[t] = true
+  protected[view] = true
   return proxy
 end
 
@@ -141,13 +157,36 @@ local function rawset_w(t, k, v)
   return rawset(t, k, v)
 end
 
+-- Metatables user code set itself are the only ones it may see or replace: the engine's
+-- (errors, channels, messages, Time values, read-only proxies, the string metatable) are
+-- shared by every process of the shard, so handing them out would let one process change
+-- another's objects. `__gc` is not honoured (as in the reference): a finalizer would run
+-- while some other process is current.
+local user_mt = setmetatable({}, { __mode = "k" })
+
 local function setmetatable_w(t, mt)
   if protected[t] then error("cannot change a protected metatable", 2) end
+  local old = rawgetmt(t)
+  if old ~= nil and not user_mt[old] then error("cannot change a protected metatable", 2) end
+  if mt == nil then return setmetatable(t, nil) end
+  if type(mt) ~= "table" then return setmetatable(t, mt) end
+  if protected[mt] or (rawgetmt(mt) ~= nil and not user_mt[rawgetmt(mt)] and false) then
+    error("cannot use a protected table as a metatable", 2)
+  end
+  user_mt[mt] = true
+  local gc = rawget(mt, "__gc")
+  if gc ~= nil then
+    rawset(mt, "__gc", nil)
+    setmetatable(t, mt)
+    rawset(mt, "__gc", gc)
+    return t
+  end
   return setmetatable(t, mt)
 end
 
 local function getmetatable_w(v)
-  if protected[v] or type(v) == "string" then return nil end
+  local mt = rawgetmt(v)
+  if mt == nil or not user_mt[mt] then return nil end
   return getmetatable(v)
 end
 
@@ -174,7 +213,7 @@ local function new_error(kind, message, retryable, details, stack)
   return setmetatable({ k = kind or "", m = message or "", r = retryable, d = details, s = stack }, ERR)
 end
 
-local function is_error(v) return getmetatable(v) == ERR end
+local function is_error(v) return rawgetmt(v) == ERR end
 
 ERR.__tostring = function(e) return e.m end
 ERR.__concat = function(a, b)
@@ -237,7 +276,10 @@ end
 local function to_error(v, default_kind)
   if is_error(v) then return v end
   if v == nil then v = "nil" end
-  return new_error(default_kind or "", tostring_w(v))
+  -- a user __tostring may raise: the error must still become an error object
+  local ok, text = pcall(tostring_w, v)
+  if not ok or type(text) ~= "string" then text = "error value of type " .. type(v) end
+  return new_error(default_kind or "", text)
 end
 
 ---------------------------------------------------------------------------------------
@@ -293,7 +335,7 @@ encode_into = function(buf, v, depth)
   elseif t == "string" then encode_str(buf, v)
   elseif t == "table" then
     if depth > 100 then error("value nested too deeply to send") end
-    local mt = getmetatable(v)
+    local mt = rawgetmt(v)
     if mt == ERR then
       local inner = {}
       encode_map_header(inner, 4)
@@ -306,15 +348,16 @@ encode_into = function(buf, v, depth)
       buf[#buf + 1] = body
       return
     end
-    if mt and mt.__wippy_encode then
-      return encode_into(buf, mt.__wippy_encode(v), depth)
+    local enc = mt and not user_mt[mt] and rawget(mt, "__wippy_encode")
+    if enc then
+      return encode_into(buf, enc(v), depth)
     end
-    local n = #v
+    local n = rawlen(v)
     local count = 0
     for _ in next, v do count = count + 1 end
     if count == n and n > 0 then
       encode_array_header(buf, n)
-      for i = 1, n do encode_into(buf, v[i], depth + 1) end
+      for i = 1, n do encode_into(buf, rawget(v, i), depth + 1) end
     elseif count == 0 then
       buf[#buf + 1] = "\x90"
     else
@@ -458,8 +501,11 @@ local function deepcopy(v, seen)
     end
     return v
   end
-  local mt = getmetatable(v)
-  if mt == ERR or rawgetmt(v) == CHAN then return v end
+  local mt = rawgetmt(v)
+  if mt == CHAN then return v end
+  if mt == ERR then
+    return setmetatable({ k = v.k, m = v.m, r = v.r, d = deepcopy(v.d, seen), s = v.s }, ERR)
+  end
   seen = seen or {}
   local c = seen[v]
   if c then return c end
@@ -1065,7 +1111,11 @@ local function finish_process(p, ok, value, err)
   end
   -- release what the process holds
   local okflag = ok and true or false
-  local vk, vv = export(value)
+  local eok, vk, vv = pcall(export, value)
+  if not eok then
+    okflag, vk, vv = false, 0, nil
+    err = new_error("Internal", "the exit value cannot be sent: " .. tostring_raw(vk))
+  end
   local errblob = nil
   if err ~= nil then errblob = encode(to_error(err, "Internal")) end
   H.exit(p.pid, okflag, vk, vv, errblob)
@@ -1937,11 +1987,11 @@ function M.setup(global_modules, types_lib)
   end
   for k, v in pairs(base) do shard_globals[k] = v end
   shard_globals.rt = rt
-  ENV_BASE = readonly(base, "_G")
   for _, name in ipairs(global_modules or {}) do
     local m = M.load_module(name)
-    if m then rawset(base, name, m) end
+    if m then base[name] = m end
   end
+  ENV_BASE = readonly(base, "_G")
   protected[base] = true
   -- modules' own chunks see the real stdlib (they are trusted)
   for k, v in pairs({ string = string, table = table, math = math, os = os, coroutine = coroutine_mod,
