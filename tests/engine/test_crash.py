@@ -26,6 +26,15 @@ entries:
   - {name: table_error, kind: process.lua, source: file://children.lua, method: table_error}
   - {name: deadlock, kind: process.lua, source: file://children.lua, method: deadlock}
   - {name: middle, kind: process.lua, source: file://children.lua, method: middle}
+  - {name: top_level, kind: process.lua, source: file://top_level.lua, method: main}
+  - {name: no_method, kind: process.lua, source: file://children.lua, method: absent}
+"""
+
+# fails while its chunk runs, before there is any main to call
+TOP_LEVEL = """
+local settings = { retries = 3 }
+error("cannot load: retries=" .. settings.retries)
+return { main = function() return 0 end }
 """
 
 CHILDREN = """
@@ -101,7 +110,9 @@ return { main = main }
 PARENT = """
 local time = require("time")
 
-local CHILDREN = { "raiser", "returner", "fault", "task_error", "table_error", "middle" }
+local CHILDREN = {
+    "raiser", "returner", "fault", "task_error", "table_error", "middle", "top_level", "no_method",
+}
 
 -- an error raised with a table value has no agreed text; only its presence counts
 local function describe(name: string, err): string
@@ -186,6 +197,7 @@ def test_failing_children_do_not_disturb_their_sibling_or_parent(project):
         {
             "_index.yaml": INDEX,
             "children.lua": CHILDREN,
+            "top_level.lua": TOP_LEVEL,
             "steady.lua": STEADY,
             "parent.lua": PARENT,
             "main.lua": MAIN,
@@ -197,10 +209,12 @@ def test_failing_children_do_not_disturb_their_sibling_or_parent(project):
         "steady pong 1",
         "fault: t:fault:13: attempt to index a nil value (local 'config')",
         "middle: linked process failed",
+        'no_method: method "absent" not found in module',
         "raiser: t:raiser:4: raised on purpose",
         "returner: returned an error",
         "table_error: failed true",
         "task_error: t:task_error:20: failed inside coroutine.spawn",
+        "top_level: t:top_level:2: cannot load: retries=3",
         "deadlock still running: true",
         "steady pong 2",
         "deadlock terminated: true",
