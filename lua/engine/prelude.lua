@@ -641,12 +641,18 @@ CHAN.__index = CHAN
 CHAN.__name = "channel"
 CHAN.__metatable = false
 
+-- A channel handed to Lua code is an empty handle; its state lives in CS, out of reach
+-- (waiter queues hold task records, and an owned channel knows its process).
+local CS = setmetatable({}, { __mode = "k" })
+
 local function new_channel(size)
   if size ~= nil and (type(size) ~= "number" or size < 0) then
     error("channel size must be a non-negative number", 3)
   end
   size = math_floor(size or 0)
-  return setmetatable({ cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {}, closed = false }, CHAN)
+  local ch = setmetatable({}, CHAN)
+  CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {}, closed = false }
+  return ch
 end
 
 local function q_push(q, w) q[#q + 1] = w end
@@ -659,12 +665,12 @@ local function q_pop_live(q)
   return nil
 end
 
-local function buf_len(ch) return ch.bt - ch.bh + 1 end
-local function buf_push(ch, v) ch.bt = ch.bt + 1; ch.buf[ch.bt] = v end
-local function buf_pop(ch)
-  local v = ch.buf[ch.bh]
-  ch.buf[ch.bh] = nil
-  ch.bh = ch.bh + 1
+local function buf_len(s) return s.bt - s.bh + 1 end
+local function buf_push(s, v) s.bt = s.bt + 1; s.buf[s.bt] = v end
+local function buf_pop(s)
+  local v = s.buf[s.bh]
+  s.buf[s.bh] = nil
+  s.bh = s.bh + 1
   return v
 end
 
@@ -691,44 +697,47 @@ end
 
 -- non-blocking send attempt; returns true when the value was taken
 local function try_send(ch, v)
-  if ch.closed then return false end
-  local w = q_pop_live(ch.recvq)
+  local s = CS[ch]
+  if s.closed then return false end
+  local w = q_pop_live(s.recvq)
   if w then finish_recv(w, v, true); return true end
-  if buf_len(ch) < ch.cap then buf_push(ch, v); return true end
+  if buf_len(s) < s.cap then buf_push(s, v); return true end
   return false
 end
 
 -- non-blocking receive attempt; returns got, value, ok
 local function try_recv(ch)
-  if buf_len(ch) > 0 then
-    local v = buf_pop(ch)
-    local w = q_pop_live(ch.sendq)
-    if w then buf_push(ch, w.v); finish_send(w, true) end
+  local s = CS[ch]
+  if buf_len(s) > 0 then
+    local v = buf_pop(s)
+    local w = q_pop_live(s.sendq)
+    if w then buf_push(s, w.v); finish_send(w, true) end
     return true, v, true
   end
-  local w = q_pop_live(ch.sendq)
+  local w = q_pop_live(s.sendq)
   if w then finish_send(w, true); return true, w.v, true end
-  local pend = ch.pend
+  local pend = s.pend
   if pend and pend.h <= pend.t then
     -- a process-owned channel (inbox, events, listen): messages routed here wait in order
     local m = pend[pend.h]
     pend[pend.h] = nil
     pend.h = pend.h + 1
-    ch.owner.backlog = ch.owner.backlog - 1
+    s.owner.backlog = s.owner.backlog - 1
     return true, message_value(ch, m), true
   end
-  if ch.closed then return true, nil, false end
+  if s.closed then return true, nil, false end
   return false
 end
 
 function CHAN:send(v)
-  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
-  if self.closed then error("send on closed channel", 2) end
+  local s = CS[self]
+  if s == nil then error("bad channel", 2) end
+  if s.closed then error("send on closed channel", 2) end
   if try_send(self, v) then return true end
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
-  q_push(self.sendq, { t = t, v = v, ch = self })
+  q_push(s.sendq, { t = t, v = v, ch = self })
   local ok, err = block()
   p.chanwait = p.chanwait - 1
   if ok == nil and err then error(err, 2) end
@@ -736,45 +745,50 @@ function CHAN:send(v)
 end
 
 function CHAN:receive()
-  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
+  local s = CS[self]
+  if s == nil then error("bad channel", 2) end
   local got, v, ok = try_recv(self)
   if got then return v, ok end
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
-  q_push(self.recvq, { t = t, ch = self })
+  q_push(s.recvq, { t = t, ch = self })
   v, ok = block()
   p.chanwait = p.chanwait - 1
   return v, ok
 end
 
-local function close_channel(self)
-  if self.closed then return end
-  self.closed = true
-  local w = q_pop_live(self.recvq)
+local function close_channel(ch)
+  local s = CS[ch]
+  if s.closed then return end
+  s.closed = true
+  local w = q_pop_live(s.recvq)
   while w do
     finish_recv(w, nil, false)
-    w = q_pop_live(self.recvq)
+    w = q_pop_live(s.recvq)
   end
-  w = q_pop_live(self.sendq)
+  w = q_pop_live(s.sendq)
   while w do
     if w.sel then finish_send(w, false) else wake(w.t, nil, "send on closed channel") end
-    w = q_pop_live(self.sendq)
+    w = q_pop_live(s.sendq)
   end
 end
 
 function CHAN:close()
-  if rawgetmt(self) ~= CHAN then error("bad channel", 2) end
-  if self.owner then error("cannot close a process-owned channel", 2) end
+  local s = CS[self]
+  if s == nil then error("bad channel", 2) end
+  if s.owner then error("cannot close a process-owned channel", 2) end
   close_channel(self)
 end
 
 local CASE = {}
 CASE.__index = CASE
 function CHAN:case_receive()
+  if CS[self] == nil then error("bad channel", 2) end
   return setmetatable({ ch = self, recv = true }, CASE)
 end
 function CHAN:case_send(v)
+  if CS[self] == nil then error("bad channel", 2) end
   return setmetatable({ ch = self, recv = false, v = v }, CASE)
 end
 
@@ -782,7 +796,7 @@ local function channel_select(cases)
   if type(cases) ~= "table" then error("select requires a table of cases", 2) end
   local list = {}
   for _, c in ipairs(cases) do
-    if rawgetmt(c) == CASE then list[#list + 1] = c end
+    if rawgetmt(c) == CASE and CS[c.ch] then list[#list + 1] = c end
   end
   -- first ready case in table order
   for i = 1, #list do
@@ -792,7 +806,7 @@ local function channel_select(cases)
       local got, v, ok = try_recv(ch)
       if got then return { channel = ch, value = v, ok = ok } end
     else
-      if ch.closed then error("send on closed channel", 2) end
+      if CS[ch].closed then error("send on closed channel", 2) end
       if try_send(ch, c.v) then return { channel = ch, value = c.v, ok = true } end
     end
   end
@@ -802,8 +816,9 @@ local function channel_select(cases)
   local sel = { done = false }
   for i = 1, #list do
     local c = list[i]
-    if c.recv then q_push(c.ch.recvq, { t = t, ch = c.ch, sel = sel })
-    else q_push(c.ch.sendq, { t = t, ch = c.ch, sel = sel, v = c.v }) end
+    local s = CS[c.ch]
+    if c.recv then q_push(s.recvq, { t = t, ch = c.ch, sel = sel })
+    else q_push(s.sendq, { t = t, ch = c.ch, sel = sel, v = c.v }) end
   end
   if #list == 0 then
     p.stuck = true
@@ -845,42 +860,52 @@ local function sleep_ns(ns)
   block()
 end
 
+-- Timers handed to modules keep their state (owner process, heap entry) out of reach
+-- of Lua code, like channels do.
 local TIMER = {}
 TIMER.__index = TIMER
+local TS = setmetatable({}, { __mode = "k" })
+
+local function timer_fire(tmr)
+  local st = TS[tmr]
+  local v = st.make(H.wall_ns())
+  try_send(st.channel, v)
+  if st.period > 0 then
+    st.tm = add_timer(st.period / 1e9, function() timer_fire(tmr) end, st.p)
+  else
+    st.live = false
+    close_channel(st.channel)
+  end
+end
+
 function TIMER:stop()
-  if self.live then
-    self.live = false
-    self.tm.live = false
-    if self.period == 0 then close_channel(self.channel) end
+  local st = TS[self]
+  if st and st.live then
+    st.live = false
+    st.tm.live = false
+    if st.period == 0 then close_channel(st.channel) end
     return true
   end
   return false
 end
 function TIMER:reset(ns)
-  local was = self.live
-  self.tm.live = false
-  self.live = true
+  local st = TS[self]
+  if not st then return false end
+  local was = st.live
+  st.tm.live = false
+  st.live = true
   local me = self
-  self.tm = add_timer(ns / 1e9, function(tm, now) me:_fire(now) end, self.p)
+  st.tm = add_timer(ns / 1e9, function() timer_fire(me) end, st.p)
   return was
-end
-function TIMER:_fire()
-  local v = self.make(H.wall_ns())
-  try_send(self.channel, v)
-  if self.period > 0 then
-    local me = self
-    self.tm = add_timer(self.period / 1e9, function(tm, now) me:_fire(now) end, self.p)
-  else
-    self.live = false
-    close_channel(self.channel)
-  end
 end
 
 local function new_timer(ns, period_ns, make)
   local ch = new_channel(1)
-  local tmr = setmetatable({ channel = ch, period = period_ns or 0, live = true, p = current and current or nil,
-    make = make or function(w) return w end }, TIMER)
-  tmr.tm = add_timer((ns or 0) / 1e9, function(tm, now) tmr:_fire(now) end, tmr.p)
+  local tmr = setmetatable({ channel = ch }, TIMER)
+  local st = { channel = ch, period = period_ns or 0, live = true, p = current,
+    make = make or function(w) return w end }
+  TS[tmr] = st
+  st.tm = add_timer((ns or 0) / 1e9, function() timer_fire(tmr) end, st.p)
   return tmr
 end
 
@@ -1027,7 +1052,7 @@ local function value_for(p, ch, sub, m)
 end
 
 message_value = function(ch, m)
-  return value_for(nil, ch, ch.sub, m)
+  return value_for(nil, ch, CS[ch].sub, m)
 end
 
 -- Messages of a process wait in one of two kinds of queue: `p.mq` holds those whose
@@ -1041,7 +1066,7 @@ local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
 local function place(p, m)
   local ch, sub = route(p, m)
   if not ch then return false end
-  local pend = ch.pend
+  local pend = CS[ch].pend
   if pend.h > pend.t and try_send(ch, value_for(p, ch, sub, m)) then return true end
   fifo_put(pend, m)
   p.backlog = p.backlog + 1
@@ -1086,9 +1111,10 @@ end
 
 local function owned_channel(p, size, sub)
   local ch = new_channel(size)
-  ch.owner = p
-  ch.sub = sub
-  ch.pend = fifo()
+  local s = CS[ch]
+  s.owner = p
+  s.sub = sub
+  s.pend = fifo()
   return ch
 end
 
@@ -1518,8 +1544,8 @@ local process_mod = {
         p.subs[topic] = nil
         close_channel(ch)
         -- what was waiting on the closed channel falls back to the inbox (or waits)
-        local waiting = ch.pend
-        ch.pend = fifo()
+        local waiting = CS[ch].pend
+        CS[ch].pend = fifo()
         reroute(p, waiting)
         return
       end
@@ -1665,6 +1691,7 @@ end
 
 local FUTURE = {}
 FUTURE.__index = FUTURE
+local FUT_EXEC = setmetatable({}, { __mode = "k" })
 FUTURE.__name = "future"
 function FUTURE:response() return self.ch end
 function FUTURE:channel() return self.ch end
@@ -1684,7 +1711,8 @@ function FUTURE:cancel()
   self.done = true
   self.canceled = true
   self.err = new_error("Canceled", "canceled")
-  if self.exec then self.exec.dead = true; procs[self.exec.pid] = nil end
+  local exec = FUT_EXEC[self]
+  if exec then exec.dead = true; procs[exec.pid] = nil end
   close_channel(self.ch)
   return true, nil
 end
@@ -1703,7 +1731,7 @@ local function async_with(opts, target, ...)
   end
   local caller = current
   local ctx = merge_ctx(caller.ctx, opts and opts.context)
-  fut.exec = run_function(inst, ctx and deepcopy(ctx), copy_args(...), function(ok, value, err)
+  FUT_EXEC[fut] = run_function(inst, ctx and deepcopy(ctx), copy_args(...), function(ok, value, err)
     if fut.done then return end
     fut.done = true
     if ok then
