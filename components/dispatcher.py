@@ -1,8 +1,12 @@
-"""Boot component `dispatcher`: The command dispatcher: maps commands yielded by Lua to their handlers.
+"""Boot component `dispatcher`: the table of external commands Lua processes yield."""
 
-XX: puts a placeholder until the real service is wired in.
-"""
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.dispatcher import CommandDispatcher
 
-from wippy.boot import placeholder
 
-COMPONENT = placeholder("dispatcher", depends_on=())
+async def load(ctx: AppContext) -> None:
+    ctx.put("dispatcher", CommandDispatcher())
+
+
+COMPONENT = Component("dispatcher", (), load)

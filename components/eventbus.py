@@ -1,8 +1,20 @@
-"""Boot component `eventbus`: The control-plane event bus (registry changes, service states).
+"""Boot component `eventbus`: the control-plane pub/sub bus (one dispatcher task)."""
 
-XX: puts a placeholder until the real service is wired in.
-"""
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.eventbus import EventBus
 
-from wippy.boot import placeholder
 
-COMPONENT = placeholder("eventbus", depends_on=())
+async def load(ctx: AppContext) -> None:
+    ctx.put("eventbus", EventBus())
+
+
+async def start(ctx: AppContext) -> None:
+    await ctx.get("nursery").start(ctx.get("eventbus", EventBus).run)
+
+
+async def stop(ctx: AppContext) -> None:
+    ctx.get("eventbus", EventBus).close()
+
+
+COMPONENT = Component("eventbus", (), load, start, stop)

@@ -1,8 +1,22 @@
-"""Boot component `factory`: Process factories registered by the code kinds (process.lua...).
+"""Boot component `factory`: compiled code of the code entries, which shards load.
 
-XX: puts a placeholder until the real service is wired in.
+Processes and function executions are created from it (`process.lua`, `function.lua`,
+`library.lua`, `workflow.lua`), through the typed-Lua compile cache under
+`.wippy/cache/lua`.
 """
 
-from wippy.boot import placeholder
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.lua.engine.code import CodeStore
+from wippy.node import Node
 
-COMPONENT = placeholder("factory", depends_on=("registry",))
+
+async def load(ctx: AppContext) -> None:
+    project = ctx.find("project")
+    root = getattr(project, "root", None)
+    code = CodeStore(str(root / ".wippy" / "cache" / "lua") if root is not None else None)
+    ctx.get("topology", Node).code = code
+    ctx.put("factory", code)
+
+
+COMPONENT = Component("factory", ("registry", "topology"), load)

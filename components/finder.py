@@ -1,8 +1,11 @@
-"""Boot component `finder`: Registry queries (registry.find) with their caches.
+"""Boot component `finder`: queries over the registry (the registry's own finder)."""
 
-XX: puts a placeholder until the real service is wired in.
-"""
+from wippy.appcontext import AppContext
+from wippy.boot import Component
 
-from wippy.boot import placeholder
 
-COMPONENT = placeholder("finder", depends_on=("registry",))
+async def load(ctx: AppContext) -> None:
+    ctx.put("finder", ctx.get("registry"))
+
+
+COMPONENT = Component("finder", ("registry",), load)

@@ -1,8 +1,21 @@
-"""Boot component `functions`: function.lua pools and funcs.call.
+"""Boot component `functions`: the Lua modules that processes and functions bind.
 
-XX: puts a placeholder until the real service is wired in.
+Function calls themselves run inside the caller's shard (see lua/engine/prelude.lua);
+what they need from Python is the module store, found once per node here.
 """
 
-from wippy.boot import placeholder
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.lua.engine.modules import ModuleStore
+from wippy.node import Node
 
-COMPONENT = placeholder("functions", depends_on=("dispatcher", "registry"))
+
+async def load(ctx: AppContext) -> None:
+    modules = ModuleStore()
+    node = ctx.get("topology", Node)
+    node.modules = modules
+    node.global_modules = modules.globals()
+    ctx.put("functions", modules)
+
+
+COMPONENT = Component("functions", ("dispatcher", "registry", "topology"), load)

@@ -1,8 +1,19 @@
-"""Boot component `lifecycle`: Lifecycle registry: which entries start at boot and in what order.
+"""Boot component `lifecycle`: the kind handlers that turn entries into live objects.
 
-XX: puts a placeholder until the real service is wired in.
+It registers the registry listeners: code kinds are compiled, `process.host` and
+`terminal.host` get a scheduler each, env entries feed the env store. Services are
+started later by the supervisor (service mode).
 """
 
-from wippy.boot import placeholder
+from wippy.appcontext import AppContext
+from wippy.boot import Component
 
-COMPONENT = placeholder("lifecycle", depends_on=("supervisor",))
+
+async def load(ctx: AppContext) -> None:
+    from wippy.runtime import register_kind_listeners
+
+    register_kind_listeners(ctx.get("runtime"), ctx.get("registry"))
+    ctx.put("lifecycle", True)
+
+
+COMPONENT = Component("lifecycle", ("supervisor", "registry", "factory", "functions"), load)

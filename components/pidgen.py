@@ -1,8 +1,14 @@
-"""Boot component `pidgen`: PID generation for processes started on this node.
+"""Boot component `pidgen`: the node's PID generator (`{host|0x00001}` style IDs)."""
 
-XX: puts a placeholder until the real service is wired in.
-"""
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.pid import PidGen
 
-from wippy.boot import placeholder
 
-COMPONENT = placeholder("pidgen", depends_on=())
+async def load(ctx: AppContext) -> None:
+    config = ctx.find("config")
+    name = (config.get("relay.node_name") if config is not None else None) or "local"
+    ctx.put("pidgen", PidGen("" if name == "local" else name))
+
+
+COMPONENT = Component("pidgen", (), load)

@@ -1,8 +1,22 @@
-"""Boot component `topology`: Links, monitors and local names between processes.
+"""Boot component `topology`: the node's process directory, links, monitors and names.
 
-XX: puts a placeholder until the real service is wired in.
+Its service is :class:`wippy.node.Node`, which also spawns across hosts and routes the
+messages that leave a shard.
 """
 
-from wippy.boot import placeholder
+from wippy.appcontext import AppContext
+from wippy.boot import Component
+from wippy.node import Node
 
-COMPONENT = placeholder("topology", depends_on=("relay",))
+
+async def load(ctx: AppContext) -> None:
+    runtime = ctx.get("runtime")
+    ctx.put("topology", Node(pidgen=ctx.get("pidgen"), commands=ctx.get("dispatcher"),
+                             relay=ctx.get("relay"), log=runtime.process_log))
+
+
+async def stop(ctx: AppContext) -> None:
+    ctx.get("topology", Node).stop()
+
+
+COMPONENT = Component("topology", ("relay", "dispatcher", "pidgen"), load, stop=stop)

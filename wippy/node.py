@@ -122,14 +122,19 @@ class ProcInfo:
 
 
 class Node:
-    def __init__(self, name: str = "local", log: Any = None) -> None:
+    def __init__(self, name: str = "local", log: Any = None, *, pidgen: Any = None, commands: Any = None,
+                 relay: Any = None) -> None:
+        if pidgen is not None:
+            name = pidgen.node or "local"
         self.name = name
+        self.pidgen = pidgen
+        self.relay = relay
         self.lock = threading.RLock()
         self.procs: dict[str, ProcInfo] = {}
         self.names: dict[str, str] = {}
         self.hosts: dict[str, Any] = {}  # host id -> Scheduler
         self.receivers: dict[str, Any] = {}  # python-side receivers by PID
-        self.commands: dict[str, Callable[..., Any]] = {}
+        self.commands: dict[str, Callable[..., Any]] = commands if commands is not None else {}
         self._uniq = itertools.count(1)
         self.timers = TimerThread()
         self.code: Any = None  # CodeStore, set by the runtime
@@ -140,7 +145,10 @@ class Node:
     # ------------------------------------------------------------------ ids
 
     def new_pid(self, host: str) -> str:
-        uniq = f"0x{next(self._uniq):05x}"
+        if self.pidgen is not None:
+            uniq = self.pidgen.next_uniq()
+        else:
+            uniq = f"0x{next(self._uniq):05x}"
         if self.name and self.name != "local":
             return f"{{{self.name}@{host}|{uniq}}}"
         return f"{{{host}|{uniq}}}"

@@ -22,17 +22,18 @@ from typing import Any
 
 import trio
 
+from wippy.appcontext import AppContext
+from wippy.boot import BootLoader, standard_components
 from wippy.entry import Entry
 from wippy.envstore import ENV_KINDS, EnvListener, entry_data
 from wippy.eventbus import EventBus
 from wippy.logs import get_logger
-from wippy.lua.engine.code import CODE_KINDS, CodeStore
-from wippy.lua.engine.modules import ModuleStore
+from wippy.lua.engine.code import CODE_KINDS
 from wippy.lua.engine.scheduler import Scheduler
 from wippy.lua.engine.shard import HostLimits
 from wippy.metrics import metrics_for, start_prometheus
 from wippy.node import ExitResult, Node, WippyError, decode
-from wippy.registry import Registry, RegistryError, open_history
+from wippy.registry import Registry, RegistryError
 
 log = get_logger("runtime")
 
@@ -177,43 +178,44 @@ class HostListener:
             scheduler.stop()
 
 
+def register_kind_listeners(runtime: Runtime, registry: Registry) -> None:
+    """The kind handlers of the engine: code kinds, hosts and env entries."""
+    hosts = HostListener(runtime)
+    registry.register_listener("process.host", hosts)
+    registry.register_listener("terminal.host", hosts)
+    code = CodeListener(runtime)
+    for kind in CODE_KINDS:
+        registry.register_listener(kind, code)
+    env = EnvListener(runtime)
+    for kind in ENV_KINDS:
+        registry.register_listener(kind, env)
+
+
 class Runtime:
-    """The running node with its hosts, registry and bus; shared by the run modes."""
+    """The running node with its hosts, registry and bus; shared by the run modes.
+
+    The services come from the boot components (components/): :meth:`boot` loads them
+    level by level into a sealed AppContext, starts them, then loads the project's
+    entries into the registry as one transition.
+    """
 
     def __init__(self, project: Any, options: Any) -> None:
         self.project = project
         self.options = options
         self.entries: dict[str, Entry] = {e.id: e for e in project.entries}
-        config = getattr(project, "config", None)
-        self.config = config
-        root = getattr(project, "root", None)
-        self.root = root
-        cache_dir = str(root / ".wippy" / "cache" / "lua") if root is not None else None
-        node_name = (config.get("relay.node_name") if config is not None else None) or "local"
-        self.node = Node(node_name, ProcessLog())
-        self.node.code = CodeStore(cache_dir)
-        self.node.modules = ModuleStore()
-        self.node.global_modules = self.node.modules.globals()
-        self.node.terminal_args = []
-        self.node.runtime = self
-        self.bus = EventBus()
-        registry_cfg = config.get("registry", {}) if config is not None else {}
-        base_dir = str(root) if root is not None else "."
-        self.registry = Registry(open_history(registry_cfg if isinstance(registry_cfg, dict) else None, base_dir))
-        self.registry.register_listener("process.host", HostListener(self))
-        self.registry.register_listener("terminal.host", HostListener(self))
-        code = CodeListener(self)
-        for kind in CODE_KINDS:
-            self.registry.register_listener(kind, code)
-        for kind in ENV_KINDS:
-            self.registry.register_listener(kind, EnvListener(self))
-        self.registry.on_commit.append(self._publish_commit)
+        self.config = getattr(project, "config", None)
+        self.root = getattr(project, "root", None)
+        self.process_log = ProcessLog()
         self.exit_requested = trio.Event()
         self.requested_code = 0
         self.prometheus: Any = None
         self.nursery: trio.Nursery | None = None
         self.token: trio.lowlevel.TrioToken | None = None
         self.extensions: list[Any] = []
+        self.supervisor: Any = None
+        self.ctx: AppContext | None = None
+        self.loader: BootLoader | None = None
+        self.node: Node | None = None
 
     # ------------------------------------------------------------------ boot
 
@@ -247,14 +249,25 @@ class Runtime:
             for shard in scheduler.shards:
                 shard.push((6, entry_id.encode()))
 
-    def _publish_commit(self, version: Any, ops: list[Any]) -> None:
-        for op in ops:
-            self.bus.publish("registry", str(op.kind), op.entry.id, op.entry)
-
     async def boot(self, nursery: trio.Nursery) -> list[str]:
         self.nursery = nursery
         self.token = trio.lowlevel.current_trio_token()
-        await nursery.start(self.bus.run)
+        ctx = AppContext()
+        for key, value in (("project", self.project), ("config", self.config), ("runtime", self),
+                           ("nursery", nursery)):
+            ctx.put(key, value)
+        loader = BootLoader(ctx)
+        for component in standard_components():
+            loader.register(component)
+        await loader.load()
+        self.ctx, self.loader = ctx, loader
+        self.node = ctx.get("topology", Node)
+        self.node.terminal_args = []
+        self.node.runtime = self
+        self.bus = ctx.get("eventbus", EventBus)
+        self.registry = ctx.get("registry", Registry)
+        self.relay = ctx.get("relay")
+        await loader.start()
         problems = self.compile_all()
         if problems:
             return problems
@@ -266,6 +279,13 @@ class Runtime:
             await ext.start(self)
         self.prometheus = start_prometheus(self.config, metrics_for(self)) if self.config is not None else None
         return []
+
+    async def shutdown(self) -> None:
+        """Stop the components in reverse boot order (bounded by their stop timeout)."""
+        if self.loader is not None:
+            with trio.CancelScope(shield=True):
+                for problem in await self.loader.stop():
+                    log.warn("component stop failed", error=problem)
 
     def request_exit(self, code: int) -> None:
         """`system.exit(code)`: end the run with ``code`` (from any thread)."""
@@ -348,7 +368,8 @@ class Runtime:
     def stop(self) -> None:
         if self.prometheus is not None:
             self.prometheus.shutdown()
-        self.node.stop()
+        if self.node is not None:
+            self.node.stop()
 
 
 def _message(exc: BaseException) -> str:
@@ -391,7 +412,7 @@ async def _main(runtime: Runtime, options: Any) -> int:
 
             return await serve(runtime, options)
         finally:
-            runtime.bus.close()
+            await runtime.shutdown()
             nursery.cancel_scope.cancel()
 
 

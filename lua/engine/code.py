@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wippy.lua.engine.convert import to_lua
-
 from wippy.entry import Entry, resolve_ref
+from wippy.lua.engine.convert import to_lua
 
 CODE_KINDS = ("process.lua", "function.lua", "library.lua", "workflow.lua")
 PROCESS_KINDS = ("process.lua",)

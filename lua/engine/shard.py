@@ -23,6 +23,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua54 as lupa
+
 from wippy.lua.engine.convert import to_lua
 
 if TYPE_CHECKING:

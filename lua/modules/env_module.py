@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from wippy.envstore import EnvError, EnvStore, build_env, env_store
 from wippy.lua.engine.convert import to_lua
 from wippy.lua.modules import LuaModule
-
-from wippy.envstore import EnvError, EnvStore, build_env, env_store
 
 LUA = r"""
 local py, rt = ...

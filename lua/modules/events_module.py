@@ -34,11 +34,11 @@ from collections.abc import Callable
 from typing import Any
 
 import lupa.lua54 as lupa
-from wippy.lua.engine.convert import from_lua
-from wippy.lua.modules import LuaModule
 
 from wippy.entry import Entry
 from wippy.eventbus import Event, EventBusError, lua_match
+from wippy.lua.engine.convert import from_lua
+from wippy.lua.modules import LuaModule
 from wippy.node import WippyError, encode
 
 _lua_type = lupa.lua_type

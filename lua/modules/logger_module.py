@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wippy.lua.modules import LuaModule
-
 from wippy.logs import get_logger
+from wippy.lua.modules import LuaModule
 from wippy.node import decode
 
 LUA = r"""

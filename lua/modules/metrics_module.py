@@ -10,7 +10,6 @@ from typing import Any
 
 from wippy.lua.engine.convert import from_lua
 from wippy.lua.modules import LuaModule
-
 from wippy.metrics import MetricError, metrics_for
 
 LUA = r"""

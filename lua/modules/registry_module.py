@@ -24,10 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wippy.entry import Entry, split_id
 from wippy.lua.engine.convert import from_lua, to_lua
 from wippy.lua.modules import LuaModule
-
-from wippy.entry import Entry, split_id
 from wippy.node import WippyError
 from wippy.registry import ChangeSet, Op, OpKind, RegistryError, Version
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import lupa.lua54 as lupa54
+
 import wippy.lua
 from wippy.lua.compiler import compile_source
 

@@ -6,6 +6,7 @@ import os
 import pickle
 
 import pytest
+
 from wippy.lua import compiler
 from wippy.lua.compiler import (
     COMPILER_VERSION,

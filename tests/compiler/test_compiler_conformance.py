@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lupa.lua54 as lupa54
 import pytest
+
 from wippy.lua.compiler import LuaSyntaxError, compile_source
 
 CONFORMANCE = Path("/work/shared/conformance")

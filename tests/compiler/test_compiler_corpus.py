@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import lupa.lua54 as lupa54
 import pytest
+
 from wippy.lua.compiler import LuaSyntaxError, compile_source
 from wippy.lua.compiler.emitter import fix_string
 from wippy.lua.compiler.lexer import tokenize

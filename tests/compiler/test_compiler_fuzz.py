@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from wippy.lua.compiler import LuaSyntaxError, compile_source
 
 TOKENS = [

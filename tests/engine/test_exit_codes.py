@@ -127,11 +127,6 @@ def test_an_untrapped_linked_crash_fails_the_main_process(app):
     assert r.err == "linked process failed\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: exit_code() calls int() on inf/nan; the OverflowError/ValueError escapes "
-    "as 'error: Exceptions from Trio nursery (1 sub-exception)'",
-)
 @pytest.mark.parametrize("entry", ["infinite", "not_a_number"])
 def test_a_non_finite_number_is_not_an_internal_error(app, entry):
     r = app.run(f"t:{entry}")

@@ -11,8 +11,6 @@ Lua state) checks too.
 
 from __future__ import annotations
 
-import pytest
-
 INDEX = """
 version: "1.0"
 namespace: t
@@ -184,11 +182,6 @@ return { main = main }
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: process.event and process.registry are plain tables shared by every "
-    "process of a shard; one process can rewrite them for all the others",
-)
 def test_nested_tables_of_the_process_global_are_read_only(project):
     p = project(
         {
@@ -384,11 +377,6 @@ return { main = main }
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: __gc finalizers of one process run while another process of the shard "
-    "is current, so process.send/process.pid inside them act as that other process",
-)
 def test_finalizers_cannot_act_as_another_process(project):
     r = project({"_index.yaml": GC_INDEX, "gc.lua": GC, "main.lua": GC_MAIN}).run("t:main")
     assert (r.rc, r.err) == (0, "")
@@ -446,11 +434,6 @@ return { main = main }
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: Time and error objects share writable metatables per shard, and "
-    "payload.format is a plain shared table",
-)
 def test_api_object_metatables_are_not_shared_writable_state(project):
     files = {
         "_index.yaml": OBJECT_INDEX,
@@ -497,11 +480,6 @@ return { main = main }
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: channels are plain tables; process.events().owner is the process record, "
-    "and writing its .pid sends messages under any PID",
-)
 def test_a_process_cannot_send_under_another_pid(project):
     files = {
         "_index.yaml": OBJECT_INDEX,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import lupa.lua54 as lupa
+
 from wippy.lua.modules.ctx_module import MODULE
 
 RT = r"""

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import lupa.lua54 as lupa
+
 from wippy.lua.engine.convert import to_lua
 from wippy.lua.modules import LuaModule
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from wippy.lua.modules import discover
 
 from .harness import load, run_script

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wippy.lua.modules import discover
 
 from .harness import Harness, load

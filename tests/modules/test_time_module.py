@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
+
 from wippy.lua.modules import discover
 
 from .harness import Harness, load
