@@ -150,14 +150,35 @@ async def test_stop_collects_errors_and_times_out(autojump_clock: trio.abc.Clock
     assert log[-1] == "stop:a"
 
 
-async def test_standard_components_boot_with_placeholders() -> None:
-    loader = loader_of(*standard_components())
+async def test_standard_components_boot_the_real_services(tmp_path) -> None:
+    from wippy.eventbus import EventBus
+    from wippy.node import Node
+    from wippy.registry import Registry
+    from wippy.runtime import Runtime
+    from wippy.runtime_options import RunOptions
+
+    class Project:
+        root = tmp_path
+        entries: list = []
+        config = None
+
     names = {c.name for c in standard_components()}
     assert {"pidgen", "dispatcher", "registry", "finder", "supervisor", "topology", "lifecycle", "factory",
             "functions", "eventbus", "relay"} <= names  # fmt: skip
-    await loader.load()
-    assert isinstance(loader.ctx.get("registry"), Placeholder)
-    assert loader.levels()[0] == ["dispatcher", "eventbus", "pidgen"]
+    runtime = Runtime(Project(), RunOptions())
+    async with trio.open_nursery() as nursery:
+        loader = loader_of(*standard_components())
+        for key, value in (("runtime", runtime), ("nursery", nursery), ("project", Project()), ("config", None)):
+            loader.ctx.put(key, value)
+        await loader.load()
+        assert isinstance(loader.ctx.get("registry"), Registry)
+        assert isinstance(loader.ctx.get("eventbus"), EventBus)
+        assert isinstance(loader.ctx.get("topology"), Node)
+        assert isinstance(loader.ctx.get("supervisor"), Placeholder)  # service mode opens the real one
+        assert loader.levels()[0] == ["dispatcher", "eventbus", "pidgen"]
+        await loader.start()
+        assert await loader.stop() == []
+        nursery.cancel_scope.cancel()
 
 
 async def test_component_subclass_overrides_hooks() -> None:
