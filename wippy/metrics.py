@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
 
 DEFAULT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -203,6 +205,8 @@ def start_prometheus(config: Any, registry: MetricsRegistry) -> ThreadingHTTPSer
 
 
 def serve_metrics(address: str, registry: MetricsRegistry) -> ThreadingHTTPServer:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # only when serving
+
     host, port = parse_address(address)
 
     class Handler(BaseHTTPRequestHandler):

@@ -19,9 +19,7 @@ import threading
 
 import xxhash
 
-from .emitter import Emitter
 from .errors import LuaSyntaxError
-from .parser import Parser
 
 __all__ = ["COMPILER_VERSION", "Compiled", "CompileCache", "LuaSyntaxError", "compile_source",
            "lint_files"]
@@ -65,6 +63,9 @@ class Compiled:
 def compile_source(source: str, chunkname: str) -> Compiled:
     """Compile typed Lua ``source``; raises LuaSyntaxError (and nothing else) on bad input."""
     try:
+        from .emitter import Emitter  # a warm start (every file cached) never parses
+        from .parser import Parser
+
         parser = Parser(source, chunkname)
         block, types = parser.parse()
         code = Emitter(parser.k, parser.t, parser.ln, types).run(block)
