@@ -34,6 +34,7 @@ from wippy.lua.engine.shard import HostLimits
 from wippy.metrics import metrics_for, start_prometheus
 from wippy.node import ExitResult, Node, WippyError, decode
 from wippy.registry import Registry, RegistryError
+from wippy.signals import ShutdownSignals
 
 log = get_logger("runtime")
 
@@ -345,16 +346,32 @@ class Runtime:
 
         terminal = self.terminal_host(host)
         self.node.terminal_args = list(args)
-        self.node.spawn(entry_id, terminal, [a.encode() for a in args], watcher=on_exit)
+        pid = self.node.spawn(entry_id, terminal, [a.encode() for a in args], watcher=on_exit)
+        signals = ShutdownSignals()
+        interrupted = False
         async with trio.open_nursery() as waiters:
 
             async def exit_request() -> None:
                 await self.exit_requested.wait()
                 waiters.cancel_scope.cancel()
 
+            async def interrupt() -> None:
+                # Ctrl-C or SIGTERM ends the process (even one stuck in a loop: it is
+                # preempted at its next safepoint) and the run exits 130 / 143
+                nonlocal interrupted
+                await signals.requested.wait()
+                interrupted = True
+                self.node.terminate(pid)
+                waiters.cancel_scope.cancel()
+
+            await waiters.start(signals.watch)
             waiters.start_soon(exit_request)
+            waiters.start_soon(interrupt)
             await done.wait()
             waiters.cancel_scope.cancel()
+        if interrupted:
+            sys.stdout.flush()
+            return signals.exit_code
         if not box or self.exit_requested.is_set():
             sys.stdout.flush()
             return self.requested_code & 0xFF

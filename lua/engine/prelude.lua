@@ -551,6 +551,7 @@ end
 local PREEMPT = {}
 local SLICE = 0.001 -- seconds a task may run before a safepoint yields it
 local slice_task, slice_start = nil, 0
+local last_run -- the process whose task ran last (the likely allocator when memory runs out)
 local no_preempt = 0 -- > 0 while chunks run their top level (not inside a task)
 
 local function wpre()
@@ -1162,6 +1163,7 @@ local function run_task(t)
   current = p
   current_task = t
   slice_task = nil -- each resume starts a fresh time slice
+  last_run = p
   local ra = t.ra
   t.ra = nil
   local r
@@ -1890,7 +1892,8 @@ end
 -- the shard ran out of Lua memory outside a task's own pcall: the running process is
 -- the one allocating, so it fails; its memory is then collected
 function M.oom()
-  local p = current
+  local p = current or last_run
+  last_run = nil
   current, current_task, slice_task = nil, nil, nil
   if p and not p.dead then fail_process(p, new_error("Internal", "not enough memory")) end
   collectgarbage()
