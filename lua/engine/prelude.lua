@@ -1145,6 +1145,7 @@ local function finish_process(p, ok, value, err)
   end
   local errblob = nil
   if err ~= nil then errblob = encode(to_error(err, "Internal")) end
+  p.reported = true
   H.exit(p.pid, okflag, vk, vv, errblob)
 end
 
@@ -1893,9 +1894,20 @@ end
 -- the one allocating, so it fails; its memory is then collected
 function M.oom()
   local p = current or last_run
-  last_run = nil
-  current, current_task, slice_task = nil, nil, nil
-  if p and not p.dead then fail_process(p, new_error("Internal", "not enough memory")) end
+  current, current_task, slice_task, last_run = nil, nil, nil, nil
+  if p and not p.reported then
+    -- it may have died half way (its exit could not be encoded): drop it, collect, report
+    p.dead = true
+    procs[p.pid] = nil
+    p.main = nil
+    collectgarbage()
+    if p.on_done then
+      p.on_done(false, nil, new_error("Internal", "not enough memory"))
+    else
+      p.reported = true
+      H.exit(p.pid, false, 0, nil, encode(new_error("Internal", "not enough memory")))
+    end
+  end
   collectgarbage()
 end
 

@@ -194,16 +194,7 @@ class Shard:
         try:
             more, deadline, _n = self._run_batch(budget)
         except lupa.LuaMemoryError:
-            # the prelude itself could not allocate: fail the process that was running,
-            # with a little headroom so that failing it can allocate its EXIT event
-            limit = self.runtime.get_max_memory()
-            if limit:
-                self.runtime.set_max_memory(limit + limit // 8 + 1024 * 1024)
-            try:
-                self.lua.oom()
-            finally:
-                if limit:
-                    self.runtime.set_max_memory(limit)
+            self._recover_memory()
             more, deadline = True, None
         except BaseException:
             with self.lock:
@@ -221,6 +212,24 @@ class Shard:
             self.next_deadline = deadline
             self.scheduler.node.timers.wake_at(deadline, self)
         return requeue
+
+    def _recover_memory(self) -> None:
+        """The prelude itself could not allocate: fail the process that was allocating.
+
+        Failing it needs a little memory of its own (its EXIT event), so the limit is
+        raised by an eighth for that moment; the dead process's memory is then collected.
+        """
+        limit = self.runtime.get_max_memory()
+        if limit:
+            self.runtime.set_max_memory(limit + limit // 8 + 1024 * 1024)
+        try:
+            self.lua.oom()
+        except lupa.LuaError as exc:
+            self.node.runtime_log("shard could not recover from running out of memory",
+                                  host=self.scheduler.name, error=str(exc))
+        finally:
+            if limit:
+                self.runtime.set_max_memory(limit)
 
     def create_local(self, pid: str, entry_id: str, flags: int, args_blob: bytes | None) -> None:
         self.push((3, pid.encode(), entry_id.encode(), flags, args_blob, None, None))
