@@ -8,8 +8,6 @@ and returns a report to the terminal process.
 
 from __future__ import annotations
 
-import pytest
-
 INDEX = """
 version: "1.0"
 namespace: t
