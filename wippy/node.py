@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from wippy.lua.engine.timers import TimerThread
+from wippy.relay import Message, Package, RelayError
 
 SPAWN_MONITOR, SPAWN_LINK, SPAWN_EXEC = 1, 2, 4
 EXT_ERROR = 1
@@ -121,6 +122,22 @@ class ProcInfo:
     started: float = field(default_factory=time.time)
 
 
+class ProcessHostReceiver:
+    """A process host as the relay sees it: packages go to the target's shard."""
+
+    def __init__(self, node: Node, host_id: str) -> None:
+        self.node = node
+        self.host_id = host_id
+
+    def send(self, pkg: Package) -> bool:
+        for message in pkg.messages:
+            try:
+                self.node.send(pkg.source, pkg.target, message.topic, *message.payloads)
+            except WippyError as exc:
+                raise RelayError(exc.message) from None
+        return True
+
+
 class Node:
     def __init__(self, name: str = "local", log: Any = None, *, pidgen: Any = None, commands: Any = None,
                  relay: Any = None) -> None:
@@ -133,7 +150,7 @@ class Node:
         self.procs: dict[str, ProcInfo] = {}
         self.names: dict[str, str] = {}
         self.hosts: dict[str, Any] = {}  # host id -> Scheduler
-        self.receivers: dict[str, Any] = {}  # python-side receivers by PID
+        self.suspended_sends = 0  # Lua sends that waited for a full mailbox
         self.commands: dict[str, Callable[..., Any]] = commands if commands is not None else {}
         self._uniq = itertools.count(1)
         self.timers = TimerThread()
@@ -241,16 +258,53 @@ class Node:
 
     # ------------------------------------------------------------------ messages
 
-    def post_from_lua(self, sender: bytes, target: bytes, topic: bytes, n: int, blob: bytes) -> tuple:
+    def post_from_lua(self, sender: bytes, target: bytes, topic: bytes, n: int, blob: bytes,
+                      tag: int | None = None) -> tuple:
+        """A message from a Lua process to a PID outside its shard.
+
+        A live Lua process gets it through its shard's incoming queue (the fast path).
+        Anything else goes through the relay: a receiver on the Python side (the control
+        host's mailbox) may push back, and then the Lua sender is suspended until the
+        mailbox takes the message (``("wait",)``; the completion resumes it).
+        """
         info = self.procs.get(target.decode())
-        if info is None:
-            receiver = self.receivers.get(target.decode())
-            if receiver is not None:
-                receiver(sender.decode(), topic.decode("utf-8", "surrogateescape"), unpack_values(blob))
-                return (True,)
+        if info is not None:
+            info.shard.push((1, target, sender, topic, blob))
+            return (True,)
+        return self._relay_post(sender.decode(), target.decode("utf-8", "surrogateescape"),
+                                topic.decode("utf-8", "surrogateescape"), blob, tag)
+
+    def _relay_post(self, sender: str, target: str, topic: str, blob: bytes, tag: int | None) -> tuple:
+        if self.relay is None:
             return None, b"NotFound", b"process not found"
-        info.shard.push((1, target, sender, topic, blob))
-        return (True,)
+        try:
+            receiver = self.relay.route(target)
+        except RelayError as exc:
+            return None, b"NotFound", exc.message.encode()
+        if isinstance(receiver, ProcessHostReceiver):
+            return None, b"NotFound", b"process not found"
+        pkg = Package(sender, target, [Message(topic, unpack_values(blob))])
+        if not hasattr(receiver, "send_threadsafe") or tag is None:
+            try:
+                receiver.send(pkg)
+            except RelayError as exc:
+                return None, b"Unavailable", exc.message.encode()
+            return (True,)
+
+        def accepted(err: Exception | None) -> None:
+            if err is None:
+                self.complete(sender, tag, True)
+            else:
+                self.complete(sender, tag, None, WippyError("Unavailable", str(err)))
+
+        try:
+            queued = receiver.send_threadsafe(pkg, accepted)
+        except RelayError as exc:
+            return None, b"Unavailable", exc.message.encode()
+        if queued:
+            return (True,)
+        self.suspended_sends += 1
+        return ("wait",)
 
     def send(self, sender: str, target: str, topic: str, *values: Any) -> None:
         """Send a message from Python to a process (raises WippyError when it is gone)."""
@@ -268,12 +322,18 @@ class Node:
 
     def push_event(self, target: str, sender: str, event: dict) -> None:
         info = self.procs.get(target)
+        blob = encode(event)
         if info is not None:
-            info.shard.push((5, target.encode(), sender.encode(), encode(event)))
+            info.shard.push((5, target.encode(), sender.encode(), blob))
             return
-        receiver = self.receivers.get(target)
-        if receiver is not None:
-            receiver(sender, "@events", [event])
+        if self.relay is not None:
+            # a watcher on the Python side (the control host): through the relay
+            try:
+                receiver = self.relay.route(target)
+            except RelayError:
+                return
+            if not isinstance(receiver, ProcessHostReceiver):
+                receiver.send(Package(sender, target, [Message("@events", [decode(blob)])]))
 
     # ------------------------------------------------------------------ exits
 
@@ -378,7 +438,7 @@ class Node:
         return None, b"Invalid", f"unknown operation {operation}".encode()
 
     def cancel(self, target: str, sender: str, reason: str) -> bool:
-        if target not in self.procs and target not in self.receivers:
+        if target not in self.procs and not target.startswith("{node:control"):
             return False
         self.push_event(
             target, sender, {"kind": "pid.cancel", "from": sender, "at": time.time(), "reason": reason}

@@ -32,7 +32,7 @@ from wippy.lua.engine.code import CODE_KINDS
 from wippy.lua.engine.scheduler import Scheduler
 from wippy.lua.engine.shard import HostLimits
 from wippy.metrics import metrics_for, start_prometheus
-from wippy.node import ExitResult, Node, WippyError, decode
+from wippy.node import ExitResult, Node, ProcessHostReceiver, WippyError, decode
 from wippy.registry import Registry, RegistryError
 from wippy.signals import ShutdownSignals
 
@@ -176,6 +176,7 @@ class HostListener:
     async def delete(self, entry: Entry) -> None:
         scheduler = self.runtime.node.hosts.pop(entry.id, None)
         if scheduler is not None:
+            self.runtime.relay.node.unregister(entry.id)
             scheduler.stop()
 
 
@@ -243,6 +244,7 @@ class Runtime:
         else:
             scheduler = Scheduler(self.node, entry.id, workers=1, shards=1, terminal=True)
         self.node.hosts[entry.id] = scheduler
+        self.relay.node.register(entry.id, ProcessHostReceiver(self.node, entry.id))
         scheduler.start()
 
     def forget_code(self, entry_id: str) -> None:
@@ -268,6 +270,7 @@ class Runtime:
         self.bus = ctx.get("eventbus", EventBus)
         self.registry = ctx.get("registry", Registry)
         self.relay = ctx.get("relay")
+        self.control = ctx.get("relay.control")
         await loader.start()
         problems = self.compile_all()
         if problems:
@@ -322,6 +325,10 @@ class Runtime:
         return (False,)
 
     # ------------------------------------------------------------------ run modes
+
+    def control_pid(self) -> str:
+        """A fresh PID on the control host, for a receiver attached on the Python side."""
+        return self.node.new_pid("node:control")
 
     def terminal_host(self, wanted: str | None) -> str:
         terminals = [e.id for e in self.entries.values() if e.kind == "terminal.host"]

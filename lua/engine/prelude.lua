@@ -1363,7 +1363,18 @@ local function proc_send(dest, topic, ...)
   if #blob > MAX_MESSAGE then
     return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
   end
-  local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, blob)
+  me.tagseq = me.tagseq + 1
+  local tag = me.tagseq
+  local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, blob, tag)
+  if ok == "wait" then
+    -- a receiver on the Python side pushes back: wait until it takes the message
+    local t = current_task
+    me.pending[tag] = t
+    me.npending = me.npending + 1
+    local sent, err = block()
+    if sent then return true end
+    return nil, err
+  end
   if ok then return true end
   return nil, new_error(kind, msg)
 end
