@@ -7,9 +7,9 @@ local time = require("time")
 
 local function now() return time.now():unix_nano() end
 
-local function run_coordinator(kind, a, b)
+local function run_coordinator(kind, a, b, host)
     local inbox = process.inbox()
-    local pid, err = process.spawn("app:coordinator", "app:procs", process.pid(), kind, a, b)
+    local pid, err = process.spawn("app:coordinator", host or "app:procs", process.pid(), kind, a, b)
     if not pid then error(err) end
     while true do
         local m = inbox:receive()
@@ -55,7 +55,8 @@ local function main(kind, a, b)
         -- give this process two cores)
         local t1, cores1 = cpu_pair("app:one_worker", n1)
         local t2, cores2 = cpu_pair("app:two_workers", n1)
-        local tc = run_coordinator("cpu", "app:two_workers", n1)
+        -- the pair again, spawned by a coordinator that runs on the 2-worker host itself
+        local tc = run_coordinator("cpu", "app:two_workers", n1, "app:two_workers")
         line = string.format("cpu1_s=%.4f cpu2_s=%.4f cpu_ratio=%.3f cores1=%.2f cores2=%.2f coord_%s",
             t1, t2, t1 / t2, cores1, cores2, tc)
     else
