@@ -45,6 +45,22 @@ def source_path(entry: Entry) -> Path:
     return path
 
 
+def pool_limit(pool: Any) -> int:
+    """How many calls of a function entry may run at once (per shard), from its `pool:`.
+
+    static: `workers`, else `size`, else 8; lazy and adaptive: `max_size`, else 16;
+    inline: 1 (calls are serialised); no `pool:` block: 100, the reference's default.
+    """
+    if not isinstance(pool, dict):
+        return 100
+    kind = pool.get("type") or ("static" if pool.get("workers") or pool.get("size") else "lazy")
+    if kind == "inline":
+        return 1
+    if kind == "static":
+        return max(1, int(pool.get("workers") or pool.get("size") or 8))
+    return max(1, int(pool.get("max_size") or 16))
+
+
 class CodeStore:
     def __init__(self, cache_dir: str | None = None) -> None:
         self.units: dict[str, CodeUnit] = {}
@@ -94,4 +110,4 @@ class CodeStore:
             return None, b"factory not found"
         return (unit.code.encode(), unit.entry_id.encode(), unit.method.encode(),
                 to_lua(runtime, unit.modules), to_lua(runtime, unit.imports) if unit.imports else None,
-                unit.kind.encode())
+                unit.kind.encode(), pool_limit(unit.data.get("pool")))

@@ -1216,7 +1216,7 @@ end
 local function load_factory(entry_id)
   local f = factories[entry_id]
   if f then return f end
-  local code, chunkname, method, modules, imports, kind = H.chunk(entry_id)
+  local code, chunkname, method, modules, imports, kind, pool_limit = H.chunk(entry_id)
   if code == nil then return nil, chunkname end
   local fn, err = load("return function(_ENV, ...) " .. code .. "\nend", "=" .. chunkname, "t", {})
   if not fn then return nil, err end
@@ -1234,7 +1234,8 @@ local function load_factory(entry_id)
       end
     end
   end
-  f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports, kind = kind }
+  f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports, kind = kind,
+    pool_limit = pool_limit }
   base.require = make_require(allowed)
   f.env_mt = { __index = base, __metatable = false }
   factories[entry_id] = f
@@ -1587,6 +1588,8 @@ local process_mod = {
 }
 
 ---------------------------------------------------------------------------------------
+local funcs_mod -- the `funcs` module (built below in its own scope: Lua allows 200 locals per chunk)
+do
 -- functions: function.lua entries run as executions inside the caller's shard
 --
 -- A function entry is loaded once per shard (its chunk runs once, so module-level
@@ -1628,7 +1631,7 @@ local function fn_instance(id)
   if type(fn) ~= "function" then
     return nil, new_error("NotFound", string_format('method "%s" not found in module', f.method))
   end
-  inst = { env = env, fn = fn, id = id }
+  inst = { env = env, fn = fn, id = id, limit = f.pool_limit or 100, active = 0, queue = fifo() }
   fn_instances[id] = inst
   return inst
 end
@@ -1646,14 +1649,54 @@ local function no_handler(target)
 end
 
 -- start an execution of `inst`; on_done(ok, value, err) runs when it finishes
-local function run_function(inst, ctx, args, on_done)
+-- The entry's pool bounds how many executions run at once in this shard (`pool:` of
+-- the entry: static `workers`, lazy/adaptive `max_size`, inline 1; 100 without a pool
+-- block); further calls wait in FIFO order.
+local pump_calls
+
+local function start_call(inst, job)
+  inst.active = inst.active + 1
   fnseq = fnseq + 1
-  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(), backlog = 0,
-    ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = ctx,
-    on_done = on_done }
+  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(),
+    backlog = 0, ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = job.ctx }
+  p.on_done = function(ok, value, err)
+    inst.active = inst.active - 1
+    job.on_done(ok, value, err)
+    pump_calls(inst)
+  end
+  job.exec = p
   procs[p.pid] = p
-  p.main = spawn_task(p, inst.fn, table_unpack(args, 1, args.n))
-  return p
+  p.main = spawn_task(p, inst.fn, table_unpack(job.args, 1, job.args.n))
+end
+
+pump_calls = function(inst)
+  local q = inst.queue
+  while inst.active < inst.limit and q.h <= q.t do
+    local job = q[q.h]
+    q[q.h] = nil
+    q.h = q.h + 1
+    if not job.canceled then start_call(inst, job) end
+  end
+end
+
+local function run_function(inst, ctx, args, on_done)
+  local job = { inst = inst, ctx = ctx, args = args, on_done = on_done }
+  fifo_put(inst.queue, job)
+  pump_calls(inst)
+  return job
+end
+
+-- stop a call that is queued or running (timeout, future:cancel)
+local function cancel_call(job)
+  job.canceled = true
+  local p = job.exec
+  if p and not p.dead then
+    p.dead = true
+    procs[p.pid] = nil
+    p.main = nil
+    job.inst.active = job.inst.active - 1
+    pump_calls(job.inst)
+  end
 end
 
 local function copy_args(...)
@@ -1695,8 +1738,7 @@ local function call_with(opts, target, ...)
       if finished then return end
       finished = true
       caller.npending = caller.npending - 1
-      exec.dead = true
-      procs[exec.pid] = nil
+      cancel_call(exec)
       wake(t, nil, new_error("Timeout", "function call timed out"))
     end, caller)
   end
@@ -1725,8 +1767,8 @@ function FUTURE:cancel()
   self.done = true
   self.canceled = true
   self.err = new_error("Canceled", "canceled")
-  local exec = FUT_EXEC[self]
-  if exec then exec.dead = true; procs[exec.pid] = nil end
+  local job = FUT_EXEC[self]
+  if job then cancel_call(job) end
   close_channel(self.ch)
   return true, nil
 end
@@ -1783,11 +1825,13 @@ function EXECUTOR:with_scope(s) return exec_with(self, "scope", s) end
 function EXECUTOR:call(target, ...) return call_with(self.opts, target, ...) end
 function EXECUTOR:async(target, ...) return async_with(self.opts, target, ...) end
 
-local funcs_mod = {
+funcs_mod = {
   call = function(target, ...) return call_with(nil, target, ...) end,
   async = function(target, ...) return async_with(nil, target, ...) end,
   new = function() return executor({}) end,
 }
+
+end
 
 ---------------------------------------------------------------------------------------
 -- incoming items from Python
