@@ -23,7 +23,7 @@ from typing import Any
 import trio
 
 from wippy.appcontext import AppContext
-from wippy.boot import BootLoader, standard_components
+from wippy.boot import BootError, BootLoader, standard_components
 from wippy.entry import Entry
 from wippy.envstore import ENV_KINDS, EnvListener, entry_data
 from wippy.eventbus import EventBus
@@ -440,10 +440,26 @@ async def _main(runtime: Runtime, options: Any) -> int:
             nursery.cancel_scope.cancel()
 
 
+def _root_cause(error: BaseException) -> BaseException:
+    """The one error behind trio's exception groups and the boot loader's wrapping."""
+    while True:
+        if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        elif isinstance(error, BootError) and error.__cause__ is not None:
+            error = error.__cause__
+        else:
+            return error
+
+
 def run(project: Any, options: Any) -> int:
     """Entry point of `wippy run` after the project loaded."""
     runtime = Runtime(project, options)
     try:
         return trio.run(_main, runtime, options)
+    except BaseExceptionGroup as group:
+        cause = _root_cause(group)
+        if cause is group:
+            raise
+        raise cause from None
     finally:
         runtime.stop()
