@@ -133,28 +133,35 @@ class Scheduler:
                 self.cond.notify()
 
     def place(self, spawner: Shard | None) -> Shard:
-        """Choose a shard for a new process.
+        """Choose a shard for a new process (`host.placement`: "local" or "spread").
 
-        Children stay with their spawner while its shard holds no more than its fair
-        share (+25 %, at least 4 more), so parent/child traffic stays inside one Lua
-        state; spawns from outside the host fill one shard at a time within +25 % of
-        the average, so a burst of spawns spreads over all shards.
+        local (default): a spawner keeps filling one target shard, at first its own, so
+        parent/child and neighbour traffic stays inside one Lua state; when the target
+        holds more than its fair share (+25 %, at least 4 more) the least-loaded shard
+        becomes the new target and is filled in turn. A burst of spawns therefore lands
+        in long runs per shard (a ring built by one coordinator crosses shards only a
+        few times) and still spreads over every shard. Spawns from outside the host use
+        one shared target the same way.
+
+        spread: every new process goes to the least-loaded shard, so a few CPU-bound
+        children of one parent run on different workers.
         """
         shards = self.shards
         if len(shards) == 1:
             return shards[0]
+        if self.limits.placement == "spread":
+            return min(shards, key=lambda s: s.processes)
         total = sum(s.processes for s in shards)
-        avg = total / len(shards)
-        if spawner is not None and spawner.scheduler is self:
-            if spawner.processes <= avg * 1.25 + 4:
-                return spawner
+        cap = total / len(shards) * 1.25 + 4
+        local = spawner is not None and spawner.scheduler is self
+        target = (spawner.fill_target or spawner) if local else shards[self._fill]
+        if target.processes > cap:
+            target = min(shards, key=lambda s: s.processes)
+        if local:
+            spawner.fill_target = target
         else:
-            fill = shards[self._fill]
-            if fill.processes <= avg * 1.25:
-                return fill
-        best = min(shards, key=lambda s: s.processes)
-        self._fill = best.index
-        return best
+            self._fill = target.index
+        return target
 
     def stats(self) -> dict:
         return {

@@ -48,6 +48,12 @@ def parse_size(value: object) -> int:
     return int(float(digits) * _UNITS[unit])
 
 
+def _placement(value: object) -> str:
+    if value not in ("local", "spread"):
+        raise ValueError(f"host.placement must be local or spread, not {value!r}")
+    return str(value)
+
+
 @dataclass(frozen=True)
 class HostLimits:
     """Containment settings of one process host (the `host:` block of its entry).
@@ -59,12 +65,15 @@ class HostLimits:
     ``max_inbox``: messages waiting unread for one process; beyond it a send from the
     same shard is refused (Unavailable, retryable) and a delivery from elsewhere is
     dropped with a warning. ``slice_ms``: how long a task runs before a safepoint yields.
+    ``placement``: "local" keeps a spawner's children together, "spread" puts each new
+    process on the least-loaded shard (see Scheduler.place).
     """
 
     max_memory: int = 0
     max_message: int = 64 * 1024 * 1024
     max_inbox: int = 1_000_000
     slice_ms: float = 1.0
+    placement: str = "local"
 
     @classmethod
     def from_config(cls, host: dict) -> HostLimits:
@@ -77,6 +86,7 @@ class HostLimits:
             max_message=size("max_message_size", 64 * 1024 * 1024),
             max_inbox=int(host.get("max_inbox", 1_000_000)),
             slice_ms=float(host.get("slice_ms", 1.0)),
+            placement=_placement(host.get("placement", "local")),
         )
 
 _PRELUDE: str | None = None
@@ -111,6 +121,7 @@ class Shard:
         self.dirty = False
         self.processes = 0  # live processes placed here (placement uses it)
         self.next_deadline: float | None = None
+        self.fill_target: Shard | None = None  # where this shard's spawns go (Scheduler.place)
         self.last_worker = -1
         limits = scheduler.limits
         self.runtime = lupa.LuaRuntime(
