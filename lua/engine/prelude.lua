@@ -532,8 +532,16 @@ local deadlock_check = {}
 
 local function wake(t, ...)
   -- make a parked task runnable with the values its blocking call returns
+  -- (up to two values ride in fields: most wake-ups carry `v, ok` or `value, err`)
   if t.p.dead then return end
-  t.ra = select("#", ...) > 0 and table.pack(...) or nil
+  local n = select("#", ...)
+  if n <= 2 then
+    t.an = n
+    t.a1, t.a2 = ...
+  else
+    t.an = -1
+    t.ra = table.pack(...)
+  end
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
 end
@@ -924,7 +932,7 @@ local function resume_through(co, ...)
 end
 
 local function spawn_task(p, fn, ...)
-  local t = { co = co_create(fn), p = p, ra = table.pack(...) }
+  local t = { co = co_create(fn), p = p, an = -1, ra = table.pack(...) }
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
@@ -1165,24 +1173,31 @@ local function run_task(t)
   current_task = t
   slice_task = nil -- each resume starts a fresh time slice
   last_run = p
-  local ra = t.ra
-  t.ra = nil
-  local r
-  if ra then r = table.pack(co_resume(t.co, table_unpack(ra, 1, ra.n)))
-  else r = table.pack(co_resume(t.co)) end
+  local n = t.an
+  local ok, r2, r3
+  if n == nil or n == 0 then
+    ok, r2, r3 = co_resume(t.co)
+  elseif n == 1 then
+    ok, r2, r3 = co_resume(t.co, t.a1)
+  elseif n == 2 then
+    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
+  else
+    local ra = t.ra
+    ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
+  end
+  t.an, t.a1, t.a2, t.ra = nil, nil, nil, nil
   current_task = nil
   if p.dead then return end
-  if not r[1] then
+  if not ok then
     -- an uncaught error in any task fails the process
-    local e = r[2]
-    fail_process(p, e)
+    fail_process(p, r2)
     return
   end
   if co_status(t.co) == "dead" then
     p.ntasks = p.ntasks - 1
     if t == p.main then
       -- main returned: the process ends and its other tasks die with it
-      local value, second = r[2], r[3]
+      local value, second = r2, r3
       if second ~= nil and (type(second) == "string" or is_error(second)) then
         finish_process(p, false, nil, second)
       else
@@ -1191,8 +1206,8 @@ local function run_task(t)
     end
     return
   end
-  if r[2] == SYS then
-    if r[3] == PREEMPT then
+  if r2 == SYS then
+    if r3 == PREEMPT then
       -- its time slice ran out: back to the end of the run queue
       rq_tail = rq_tail + 1
       rq[rq_tail] = t
@@ -1310,13 +1325,34 @@ local function check_topic(topic, verb)
 end
 
 -- copy message values under the size limit; nil plus an error when they are too big
+local function copy_list(vals)
+  local c = { n = vals.n }
+  for i = 1, vals.n do c[i] = deepcopy(vals[i]) end
+  return c
+end
+
 local function copy_values(vals)
+  -- scalars only (the common case): nothing to copy and nothing to measure but strings
+  local n = vals.n
+  local size = 0
+  for i = 1, n do
+    local v = vals[i]
+    local tv = type(v)
+    if tv == "table" or tv == "function" or tv == "thread" or tv == "userdata" then
+      size = nil
+      break
+    elseif tv == "string" then
+      size = size + #v
+    end
+  end
+  if size then
+    if size > MAX_MESSAGE then
+      return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
+    end
+    return vals
+  end
   copy_budget = MAX_MESSAGE
-  local ok, copied = pcall(function()
-    local c = { n = vals.n }
-    for i = 1, vals.n do c[i] = deepcopy(vals[i]) end
-    return c
-  end)
+  local ok, copied = pcall(copy_list, vals)
   copy_budget = math_huge
   if ok then return copied end
   if copied == TOO_BIG then
