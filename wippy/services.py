@@ -69,6 +69,7 @@ import trio
 
 from wippy.durations import format_duration
 from wippy.entry import Entry, resolve_ref
+from wippy.envstore import PlaceholderError, entry_data
 from wippy.logs import get_logger
 from wippy.node import ExitResult, WippyError
 from wippy.signals import ShutdownSignals
@@ -138,9 +139,6 @@ def _post(runtime: Any, fn: Callable[..., Any], *args: Any) -> None:
         pass
 
 
-def _data(entry: Entry) -> dict[str, Any]:
-    return entry.data if isinstance(entry.data, dict) else {}
-
 
 # --------------------------------------------------------------------------- process.service
 
@@ -198,7 +196,7 @@ class ProcessService:
 
     @classmethod
     def from_entry(cls, runtime: Any, entry: Entry) -> ProcessService:
-        data = _data(entry)
+        data = entry_data(runtime, entry)  # `${env:NAME}` placeholders resolved
         ns = entry.namespace
         process = data.get("process")
         if not isinstance(process, str) or not process:
@@ -379,9 +377,9 @@ def _build(runtime: Any, entry: Entry) -> tuple[Service, Lifecycle, tuple[str, .
     if factory is None:
         return None
     try:
-        lifecycle = Lifecycle.from_config(_data(entry).get("lifecycle"), namespace=entry.namespace)
+        lifecycle = Lifecycle.from_config(entry_data(runtime, entry).get("lifecycle"), namespace=entry.namespace)
         service, implicit = factory(runtime, entry)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, PlaceholderError) as exc:
         log.error(f"service {entry.id} not registered: {exc}", service=entry.id)
         return None
     return service, lifecycle, implicit

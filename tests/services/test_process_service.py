@@ -324,3 +324,18 @@ async def test_state_changes_are_published_on_the_bus(tmp_path: Path) -> None:
                 "next_delay",
                 "last_update",
             }
+
+
+async def test_from_entry_resolves_env_placeholders_in_its_data(tmp_path: Path) -> None:
+    async with booted(tmp_path) as runtime:
+        runtime.entries["t:vars"] = Entry("t:vars", "env.storage.static", data={"values": {"GREETING": "hi"}})
+        runtime.entries["t:greeting"] = Entry(
+            "t:greeting", "env.variable", data={"variable": "GREETING", "storage": "vars"}
+        )
+        entry = Entry(
+            "t:svc",
+            "process.service",
+            data={"process": "echo", "host": "procs", "input": ["${env:GREETING}", "${env:MISSING|fallback}"]},
+        )
+        assert ProcessService.from_entry(runtime, entry).args == ["hi", "fallback"]
+        assert entry.data["input"][0] == "${env:GREETING}"  # the stored entry keeps the placeholder
