@@ -141,7 +141,8 @@ class Scheduler:
         becomes the new target and is filled in turn. A burst of spawns therefore lands
         in long runs per shard (a ring built by one coordinator crosses shards only a
         few times) and still spreads over every shard. Spawns from outside the host use
-        one shared target the same way.
+        one shared target the same way, without the slack of 4, so two processes
+        spawned from outside land on two shards.
 
         spread: every new process goes to the least-loaded shard, so a few CPU-bound
         children of one parent run on different workers.
@@ -152,8 +153,10 @@ class Scheduler:
         if self.limits.placement == "spread":
             return min(shards, key=lambda s: s.processes)
         total = sum(s.processes for s in shards)
-        cap = total / len(shards) * 1.25 + 4
         local = spawner is not None and spawner.scheduler is self
+        # a local spawner may run a little ahead of the average (its children stay with
+        # it); spawns from outside move on as soon as a shard is above its share
+        cap = total / len(shards) * 1.25 + (4 if local else 0)
         target = (spawner.fill_target or spawner) if local else shards[self._fill]
         if target.processes > cap:
             target = min(shards, key=lambda s: s.processes)
