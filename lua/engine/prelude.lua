@@ -1275,6 +1275,34 @@ local function library_value(lib_id)
   return v
 end
 
+-- bind a factory's imports into env, run its chunk once and find the entry function
+-- (a field of M rather than a local: the prelude's main chunk is near Lua's 200 locals)
+function M.instantiate(f, env)
+  if f.imports then
+    for alias, lib in pairs(f.imports) do
+      local ok, v = pcall(library_value, lib)
+      if not ok then return nil, v end
+      rawset(env, alias, v)
+    end
+    -- require also sees imports
+    local allowed = setmetatable({}, { __index = f.allowed })
+    for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
+    rawset(env, "require", make_require(allowed))
+  end
+  no_preempt = no_preempt + 1
+  local ok, mod = pcall(f.fn, env)
+  no_preempt = no_preempt - 1
+  if not ok then return nil, mod end
+  local fn
+  if type(mod) == "function" then fn = mod
+  elseif type(mod) == "table" then fn = mod[f.method] end
+  if fn == nil then fn = rawget(env, f.method) end
+  if type(fn) ~= "function" then
+    return nil, new_error("NotFound", string_format('method "%s" not found in module', f.method))
+  end
+  return fn
+end
+
 -- create a process of this shard; args are already copies owned by the new process
 local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
@@ -1288,30 +1316,8 @@ local function create_process(pid, entry_id, flags, args, ctx)
   local env = new_env(f)
   p.env = env
   current = p
-  if f.imports then
-    for alias, lib in pairs(f.imports) do
-      local ok, v = pcall(library_value, lib)
-      if not ok then fail_process(p, v); return end
-      rawset(env, alias, v)
-    end
-    -- require also sees imports
-    local allowed = setmetatable({}, { __index = f.allowed })
-    for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
-    rawset(env, "require", make_require(allowed))
-  end
-  no_preempt = no_preempt + 1
-  local ok, mod = pcall(f.fn, env)
-  no_preempt = no_preempt - 1
-  if not ok then fail_process(p, mod); return end
-  local main
-  if type(mod) == "function" then main = mod
-  elseif type(mod) == "table" then main = mod[f.method]
-  end
-  if main == nil then main = rawget(env, f.method) end
-  if type(main) ~= "function" then
-    fail_process(p, new_error("NotFound", string_format('method "%s" not found in module', f.method)))
-    return
-  end
+  local main, ierr = M.instantiate(f, env)
+  if not main then fail_process(p, ierr); return end
   p.main = spawn_task(p, main, table_unpack(args, 1, args.n or #args))
 end
 
@@ -1645,28 +1651,9 @@ local function fn_instance(id)
   if not f or f.kind ~= "function.lua" then return nil end
   local env = new_env(f)
   local saved = current
-  if f.imports then
-    for alias, lib in pairs(f.imports) do
-      local ok, v = pcall(library_value, lib)
-      if not ok then current = saved; return nil, to_error(v, "Internal") end
-      rawset(env, alias, v)
-    end
-    local allowed = setmetatable({}, { __index = f.allowed })
-    for alias in pairs(f.imports) do allowed[alias] = rawget(env, alias) end
-    rawset(env, "require", make_require(allowed))
-  end
-  no_preempt = no_preempt + 1
-  local ok, mod = pcall(f.fn, env)
-  no_preempt = no_preempt - 1
+  local fn, ierr = M.instantiate(f, env)
   current = saved
-  if not ok then return nil, to_error(mod, "Internal") end
-  local fn
-  if type(mod) == "function" then fn = mod
-  elseif type(mod) == "table" then fn = mod[f.method] end
-  if fn == nil then fn = rawget(env, f.method) end
-  if type(fn) ~= "function" then
-    return nil, new_error("NotFound", string_format('method "%s" not found in module', f.method))
-  end
+  if not fn then return nil, to_error(ierr, "Internal") end
   inst = { env = env, fn = fn, id = id, limit = f.pool_limit or 100, active = 0, queue = fifo() }
   fn_instances[id] = inst
   return inst

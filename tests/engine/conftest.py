@@ -51,15 +51,17 @@ class Project:
             path.write_text(textwrap.dedent(text).lstrip("\n"))
         return self
 
-    def run(self, entry: str, timeout: float = 30) -> Result:
-        return self.run_many([entry], timeout=timeout)[entry]
+    def run(self, entry: str, timeout: float = 30, args: tuple[str, ...] = ()) -> Result:
+        return self.run_many([entry], timeout=timeout, args=args)[entry]
 
-    def run_many(self, entries: list[str], timeout: float = 30, parallel: int = 4) -> dict[str, Result]:
+    def run_many(self, entries: list[str], timeout: float = 30, parallel: int = 4,
+                 args: tuple[str, ...] = ()) -> dict[str, Result]:
         """Run several entries of this project, a few at a time (each is its own `wippy`)."""
+        extra = [word for arg in args for word in ("--arg", arg)]
 
         def one(entry: str) -> Result:
             proc = subprocess.run(
-                [*wippy_command(), "run", "-x", entry, str(self.root)],
+                [*wippy_command(), "run", "-x", entry, *extra, str(self.root)],
                 capture_output=True,
                 text=True,
                 timeout=timeout,

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
-
-WIPPY = str(Path(sys.executable).parent / "wippy") if (Path(sys.executable).parent / "wippy").exists() \
-    else shutil.which("wippy") or "wippy"
 
 INDEX = """
 version: "1.0"
@@ -64,11 +55,7 @@ end }
         ("meta: {}", 6),
     ],
 )
-def test_pool_bounds_concurrent_calls(tmp_path: Path, pool: str, peak: int) -> None:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "wippy.lock").write_text("directories:\n  src: ./src\n")
-    (tmp_path / "src" / "_index.yaml").write_text(textwrap.dedent(INDEX).replace("POOL", pool))
-    (tmp_path / "src" / "counted.lua").write_text(COUNTED)
-    (tmp_path / "src" / "main.lua").write_text(MAIN)
-    r = subprocess.run([WIPPY, "run", "-x", "t:main"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert (r.returncode, r.stdout, r.stderr) == (0, f"peak\t{peak}\n", "")
+def test_pool_bounds_concurrent_calls(project, pool: str, peak: int) -> None:
+    app = project({"_index.yaml": INDEX.replace("POOL", pool), "counted.lua": COUNTED, "main.lua": MAIN})
+    r = app.run("t:main", timeout=60)
+    assert (r.rc, r.out, r.err) == (0, f"peak\t{peak}\n", "")

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
-
-WIPPY = str(Path(sys.executable).parent / "wippy") if (Path(sys.executable).parent / "wippy").exists() \
-    else shutil.which("wippy") or "wippy"
 
 INDEX = """
 version: "1.0"
@@ -34,18 +27,14 @@ end}
 """
 
 
-def test_changes_applied_at_run_time_are_restored_on_the_next_boot(tmp_path: Path) -> None:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "wippy.lock").write_text("directories:\n  src: ./src\n")
+def test_changes_applied_at_run_time_are_restored_on_the_next_boot(project, tmp_path: Path) -> None:
+    app = project({"_index.yaml": INDEX, "hist.lua": HIST})
     (tmp_path / ".wippy.yaml").write_text("registry:\n  history_type: sqlite\n")
-    (tmp_path / "src" / "_index.yaml").write_text(textwrap.dedent(INDEX))
-    (tmp_path / "src" / "hist.lua").write_text(textwrap.dedent(HIST))
 
     def run(mode: str) -> str:
-        r = subprocess.run([WIPPY, "run", "-x", "t:hist", "--arg", mode], cwd=tmp_path, capture_output=True,
-                           text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
+        r = app.run("t:hist", args=(mode,))
+        assert r.rc == 0, r.err
+        return r.out
 
     assert run("write") == "applied\tv1\tnil\n"
     assert (tmp_path / ".wippy" / "registry.db").exists()

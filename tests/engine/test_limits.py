@@ -8,17 +8,12 @@ own process with the limit's error text; Ctrl-C stops a looping `-x` run with 13
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
-WIPPY = str(Path(sys.executable).parent / "wippy") if (Path(sys.executable).parent / "wippy").exists() \
-    else shutil.which("wippy") or "wippy"
+from .conftest import Result, wippy_command
 
 INDEX = """
 version: "1.0"
@@ -71,21 +66,11 @@ FILES = {
 }
 
 
-def project(tmp_path: Path, main: str) -> Path:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "wippy.lock").write_text("directories:\n  src: ./src\n")
-    (tmp_path / "src" / "_index.yaml").write_text(INDEX)
-    for name, text in {**FILES, "main.lua": main}.items():
-        (tmp_path / "src" / name).write_text(textwrap.dedent(text))
-    return tmp_path
+def run(project, main: str, index: str = INDEX, extra: dict[str, str] | None = None) -> Result:
+    return project({"_index.yaml": index, **FILES, "main.lua": main, **(extra or {})}).run("t:main", timeout=60)
 
 
-def run(root: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([WIPPY, "run", "-x", "t:main"], cwd=root, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(tmp_path):
+def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(project):
     main = """
     return {main = function()
         process.spawn("t:spin", "t:one")
@@ -100,11 +85,11 @@ def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(tmp_path
         return 0
     end}
     """
-    r = run(project(tmp_path, main))
-    assert (r.returncode, r.stdout) == (0, "pairs finished:\t100\n"), r.stderr
+    r = run(project, main)
+    assert (r.rc, r.out) == (0, "pairs finished:\t100\n"), r.err
 
 
-def test_terminate_reaches_a_busy_process_within_100_ms(tmp_path):
+def test_terminate_reaches_a_busy_process_within_100_ms(project):
     main = """
     return {main = function()
         local events = process.events()
@@ -118,11 +103,11 @@ def test_terminate_reaches_a_busy_process_within_100_ms(tmp_path):
         return 0
     end}
     """
-    r = run(project(tmp_path, main))
-    assert (r.returncode, r.stdout) == (0, "pid.exit\tprocess terminated\tfast\n"), r.stderr
+    r = run(project, main)
+    assert (r.rc, r.out) == (0, "pid.exit\tprocess terminated\tfast\n"), r.err
 
 
-def test_bombs_fail_only_their_own_process_with_the_limit_error(tmp_path):
+def test_bombs_fail_only_their_own_process_with_the_limit_error(project):
     main = """
     return {main = function()
         local events = process.events()
@@ -139,9 +124,9 @@ def test_bombs_fail_only_their_own_process_with_the_limit_error(tmp_path):
         return 0
     end}
     """
-    r = run(project(tmp_path, main))
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [
+    r = run(project, main)
+    assert r.rc == 0, r.err
+    assert r.out.splitlines() == [
         "t:strbomb\tnot enough memory\t0",
         "t:tblbomb\tnot enough memory\t0",
         "t:recbomb\tstack overflow\t1",
@@ -149,7 +134,7 @@ def test_bombs_fail_only_their_own_process_with_the_limit_error(tmp_path):
     ]
 
 
-def test_a_message_over_the_size_limit_is_refused_at_send(tmp_path):
+def test_a_message_over_the_size_limit_is_refused_at_send(project):
     main = """
     return {main = function()
         -- a process on the limited host sends to its neighbour: 64 KB is its limit
@@ -158,28 +143,25 @@ def test_a_message_over_the_size_limit_is_refused_at_send(tmp_path):
         return 0
     end}
     """
-    root = project(tmp_path, main)
-    (root / "src" / "_index.yaml").write_text(
-        INDEX + "  - {name: sender, kind: process.lua, source: file://sender.lua, method: main}\n"
-    )
-    (root / "src" / "sender.lua").write_text(textwrap.dedent("""
+    sender = """
         return {main = function()
             local echo = process.spawn("t:echo", "t:small")
             local ok, err = process.send(echo, "big", string.rep("x", 100 * 1024))
             local small_ok = process.send(echo, "small", "fits")
             return tostring(ok) .. " | " .. err:kind() .. " | " .. err:message() .. " | " .. tostring(small_ok)
         end}
-    """))
-    r = run(root)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout == ("nil | Invalid | message exceeds the size limit of 65536 bytes | true\tnil\n")
+    """
+    index = INDEX + "  - {name: sender, kind: process.lua, source: file://sender.lua, method: main}\n"
+    r = run(project, main, index, {"sender.lua": sender})
+    assert r.rc == 0, r.err
+    assert r.out == ("nil | Invalid | message exceeds the size limit of 65536 bytes | true\tnil\n")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="signals")
-def test_ctrl_c_stops_a_looping_exec_run_with_130_and_no_traceback(tmp_path):
+def test_ctrl_c_stops_a_looping_exec_run_with_130_and_no_traceback(project):
     main = 'return {main = function() io.print("looping") io.flush() while true do end end}'
-    root = project(tmp_path, main)
-    proc = subprocess.Popen([WIPPY, "run", "-x", "t:main"], cwd=root, stdout=subprocess.PIPE,
+    app = project({"_index.yaml": INDEX, **FILES, "main.lua": main})
+    proc = subprocess.Popen([*wippy_command(), "run", "-x", "t:main"], cwd=app.root, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "looping\n"
     proc.send_signal(signal.SIGINT)
