@@ -1989,12 +1989,6 @@ function M.oom()
   collectgarbage()
 end
 
-function M.live_processes()
-  local n = 0
-  for _ in pairs(procs) do n = n + 1 end
-  return n
-end
-
 ---------------------------------------------------------------------------------------
 -- the environment every process starts from
 
@@ -2125,11 +2119,6 @@ function M.setup(global_modules, types_lib)
   end
 end
 
-M.create_process = create_process
-M.encode = encode
-M.decode = decode
 M.new_error = new_error
-M.tostring = tostring_w
-M.wcat = wcat
 
 return M

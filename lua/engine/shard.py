@@ -241,6 +241,3 @@ class Shard:
         finally:
             if limit:
                 self.runtime.set_max_memory(limit)
-
-    def create_local(self, pid: str, entry_id: str, flags: int, args_blob: bytes | None) -> None:
-        self.push((3, pid.encode(), entry_id.encode(), flags, args_blob, None, None))
