@@ -17,7 +17,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -108,18 +108,40 @@ class ExitResult:
     error: WippyError | None
 
 
-@dataclass
+_NONE: frozenset = frozenset()
+
+
 class ProcInfo:
-    pid: str
-    shard: Any
-    entry: str
-    host: str
-    monitors: set[str] = field(default_factory=set)
-    links: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)
-    exec_watchers: list[tuple[str, int]] = field(default_factory=list)
-    py_watchers: list[Callable[[ExitResult], None]] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
+    """What the node knows of one live process. Links, monitors, names and watchers are
+    rare, so they start as shared empty values and become sets/lists on first use."""
+
+    __slots__ = ("pid", "shard", "entry", "host", "monitors", "links", "names", "exec_watchers",
+                 "py_watchers", "started", "pending_spawn")
+
+    def __init__(self, pid: str, shard: Any, entry: str, host: str) -> None:
+        self.pid, self.shard, self.entry, self.host = pid, shard, entry, host
+        self.monitors: frozenset | set[str] = _NONE
+        self.links: frozenset | set[str] = _NONE
+        self.names: frozenset | set[str] = _NONE
+        self.exec_watchers: tuple | list[tuple[str, int]] = ()
+        self.py_watchers: tuple | list[Callable[[ExitResult], None]] = ()
+        self.started = time.time()
+        self.pending_spawn: tuple | None = None
+
+    def add(self, field: str, value: Any) -> None:
+        current = getattr(self, field)
+        if isinstance(current, (frozenset, tuple)):
+            current = [] if isinstance(current, tuple) else set()
+            setattr(self, field, current)
+        if isinstance(current, list):
+            current.append(value)
+        else:
+            current.add(value)
+
+    def discard(self, field: str, value: Any) -> None:
+        current = getattr(self, field)
+        if isinstance(current, set):
+            current.discard(value)
 
 
 class ProcessHostReceiver:
@@ -184,10 +206,10 @@ class Node:
             if parent is not None:
                 parent_info = self.procs.get(parent)
                 if flags & SPAWN_MONITOR:
-                    info.monitors.add(parent)
+                    info.add("monitors", parent)
                 if flags & SPAWN_LINK and parent_info is not None:
-                    info.links.add(parent)
-                    parent_info.links.add(pid)
+                    info.add("links", parent)
+                    parent_info.add("links", pid)
         shard.processes += 1
         return info
 
@@ -216,22 +238,22 @@ class Node:
         target = scheduler.place(shard)
         info = self._register(pid, target, entry_id, host_id, parent_pid, flags)
         if exec_tag is not None:
-            info.exec_watchers.append((parent_pid, exec_tag))
+            info.add("exec_watchers", (parent_pid, exec_tag))
         if name is not None:
             with self.lock:
                 self.names[name.decode()] = pid
-                self.procs[pid].names.add(name.decode())
+                self.procs[pid].add("names", name.decode())
         if target is shard:
             return pid.encode(), True
         with self.lock:
-            self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)  # type: ignore[attr-defined]
+            self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)
         return pid.encode(), False
 
     def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None, ctx: bytes | None = None) -> None:
         info = self.procs.get(pid.decode())
         if info is None:
             return
-        parent, entry_id, flags = info.pending_spawn  # type: ignore[attr-defined]
+        parent, entry_id, flags = info.pending_spawn
         info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode(), ctx))
 
     def spawn(
@@ -252,7 +274,7 @@ class Node:
         target = scheduler.place(None)
         info = self._register(pid, target, entry_id, host_id, None, 0)
         if watcher is not None:
-            info.py_watchers.append(watcher)
+            info.add("py_watchers", watcher)
         target.push((3, pid.encode(), entry_id.encode(), 0, pack_values(list(args)), None, None))
         return pid
 
@@ -351,7 +373,7 @@ class Node:
             for other in info.links:
                 o = self.procs.get(other)
                 if o is not None:
-                    o.links.discard(pid)
+                    o.discard("links", pid)
         shard.processes -= 1
         value_raw = msgspec.Raw(vv) if vk == 1 else vv
         err_raw = msgspec.Raw(errblob) if errblob is not None else None
@@ -386,7 +408,7 @@ class Node:
             info = self.procs.get(pid)
             if info is None:
                 return False
-            info.py_watchers.append(callback)
+            info.add("py_watchers", callback)
             return True
 
     # ------------------------------------------------------------------ topology
@@ -409,24 +431,24 @@ class Node:
             if operation in ("unmonitor", "unlink"):
                 if info is not None:
                     if operation == "unmonitor":
-                        info.monitors.discard(me)
+                        info.discard("monitors", me)
                     else:
-                        info.links.discard(me)
+                        info.discard("links", me)
                         mine = self.procs.get(me)
                         if mine is not None:
-                            mine.links.discard(target)
+                            mine.discard("links", target)
                 return (True,)
             if info is None:
                 return None, b"NotFound", b"process not found"
             if operation == "monitor":
-                info.monitors.add(me)
+                info.add("monitors", me)
                 return (True,)
             if operation == "link":
                 mine = self.procs.get(me)
                 if mine is None:
                     return None, b"NotFound", b"process not found"
-                info.links.add(me)
-                mine.links.add(target)
+                info.add("links", me)
+                mine.add("links", target)
                 return (True,)
         if operation == "terminate":
             info.shard.push((4, target.encode(), b"process terminated"))
@@ -470,7 +492,7 @@ class Node:
                 if info is None:
                     return None, b"NotFound", b"process not found"
                 self.names[name] = pid
-                info.names.add(name)
+                info.add("names", name)
                 return (True,)
             if operation == "unregister":
                 holder = self.names.get(name)
@@ -479,7 +501,7 @@ class Node:
                 del self.names[name]
                 info = self.procs.get(holder)
                 if info is not None:
-                    info.names.discard(name)
+                    info.discard("names", name)
                 return (True,)
         return (False,)
 
