@@ -30,7 +30,9 @@ The ``rt`` table gives the Lua source the engine's internals:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,30 @@ class LuaModule:
     lua: str
     python: Callable[[Any], dict[str, Callable[..., Any]]] | None = None
     is_global: bool = False
+
+
+_DECLARATION = re.compile(r'^MODULE = LuaModule\(name="([\w.]+)"(.*)$', re.M)
+
+
+def index() -> dict[str, tuple[str, bool]]:
+    """Module name -> (Python module path, is_global), read from the sources without
+    importing them: a run imports only the modules its entries list (startup time)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        spec = importlib.util.find_spec(f"{__name__}.{info.name}")
+        if spec is None or spec.origin is None:
+            continue
+        with open(spec.origin, encoding="utf-8") as source:
+            for match in _DECLARATION.finditer(source.read()):
+                found[match.group(1)] = (f"{__name__}.{info.name}", "is_global=True" in match.group(2))
+    return found
+
+
+def load(module_path: str) -> LuaModule:
+    spec = getattr(importlib.import_module(module_path), "MODULE", None)
+    if not isinstance(spec, LuaModule):
+        raise ImportError(f"{module_path} defines no MODULE")
+    return spec
 
 
 def discover() -> dict[str, LuaModule]:
