@@ -14,7 +14,9 @@ from wippy.node import Node
 async def load(ctx: AppContext) -> None:
     project = ctx.find("project")
     root = getattr(project, "root", None)
-    code = CodeStore(str(root / ".wippy" / "cache" / "lua") if root is not None else None)
+    config = ctx.find("config")
+    preempt = config.get("lua.preempt", True) if config is not None else True
+    code = CodeStore(str(root / ".wippy" / "cache" / "lua") if root is not None else None, preempt=preempt is not False)
     ctx.get("topology", Node).code = code
     ctx.put("factory", code)
 

@@ -62,9 +62,10 @@ def pool_limit(pool: Any) -> int:
 
 
 class CodeStore:
-    def __init__(self, cache_dir: str | None = None) -> None:
+    def __init__(self, cache_dir: str | None = None, preempt: bool = True) -> None:
         self.units: dict[str, CodeUnit] = {}
         self._lock = threading.Lock()
+        self.preempt = preempt
         try:
             from wippy.lua.compiler import CompileCache
 
@@ -75,7 +76,13 @@ class CodeStore:
     def compile(self, source: str, chunkname: str) -> str:
         if self._cache is None:
             return source
-        return self._cache.compile(source, chunkname).code
+        code = self._cache.compile(source, chunkname).code
+        if not self.preempt:
+            # `lua.preempt: false`: no safepoints, so busy loops hold their shard
+            from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
+
+            code = code.replace(SAFEPOINT, "").replace(BUDGET, "").replace("local __wb = 1000;", "", 1)
+        return code
 
     def add(self, entry: Entry) -> CodeUnit:
         """Compile an entry's source; raises the compiler's syntax error on bad code."""
