@@ -172,7 +172,11 @@ class Node:
         pid = _target(target)
         if pid.node and pid.node != self.node_id:
             raise RelayError("cannot route to external node")
-        rcv = self._hosts.get(pid.host)
+        return self.host(pid.host)
+
+    def host(self, host_id: str) -> Receiver:
+        """The receiver registered under ``host_id``; raises RelayError."""
+        rcv = self._hosts.get(host_id)
         if rcv is None:
             raise RelayError("host not found")
         return rcv
@@ -213,11 +217,8 @@ class Router:
         """The receiver `target` goes to; raises RelayError."""
         pid = _target(target)
         node = pid.node
-        if not node or node == self.node.node_id:
-            rcv = self.node._hosts.get(pid.host)
-            if rcv is None:
-                raise RelayError("host not found")
-            return rcv
+        if self.node.is_local(node):
+            return self.node.host(pid.host)
         peer = self._peers.get(node)
         if peer is not None:
             return peer

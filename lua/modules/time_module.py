@@ -58,6 +58,10 @@ from ._datatools import TableMaker, lua_source
     FRAC9,
 ) = range(35)
 
+# layout elements that print a zone offset; the ISO ones print "Z" for UTC
+ISO_ZONES = (ISO_TZ, ISO_SECONDS_TZ, ISO_SHORT_TZ, ISO_COLON_TZ, ISO_COLON_SECONDS_TZ)
+ZONE_OFFSETS = (*ISO_ZONES, NUM_TZ, NUM_SECONDS_TZ, NUM_SHORT_TZ, NUM_COLON_TZ, NUM_COLON_SECONDS_TZ)
+
 _STD_NAMES = {
     LONG_MONTH: "January",
     MONTH: "Jan",
@@ -277,21 +281,10 @@ def format_time(
         elif std == PM_LOWER:
             b.append("pm" if hour >= 12 else "am")
         elif (
-            std in (ISO_TZ, ISO_SECONDS_TZ, ISO_SHORT_TZ, ISO_COLON_TZ, ISO_COLON_SECONDS_TZ) and offset == 0
+            std in ISO_ZONES and offset == 0
         ):
             b.append("Z")
-        elif std in (
-            ISO_TZ,
-            ISO_SECONDS_TZ,
-            ISO_SHORT_TZ,
-            ISO_COLON_TZ,
-            ISO_COLON_SECONDS_TZ,
-            NUM_TZ,
-            NUM_SECONDS_TZ,
-            NUM_SHORT_TZ,
-            NUM_COLON_TZ,
-            NUM_COLON_SECONDS_TZ,
-        ):
+        elif std in ZONE_OFFSETS:
             zone = int(offset / 60)
             absoff = offset
             if zone < 0:
@@ -485,24 +478,13 @@ def parse_time(layout: str, value: str) -> dict[str, Any]:
                 else:
                     raise ValueError
             elif (
-                std in (ISO_TZ, ISO_SECONDS_TZ, ISO_SHORT_TZ, ISO_COLON_TZ, ISO_COLON_SECONDS_TZ)
+                std in ISO_ZONES
                 and value[:1] == "Z"
             ):
                 value = value[1:]
                 offset = 0
                 abbr = "UTC"
-            elif std in (
-                ISO_TZ,
-                ISO_SECONDS_TZ,
-                ISO_SHORT_TZ,
-                ISO_COLON_TZ,
-                ISO_COLON_SECONDS_TZ,
-                NUM_TZ,
-                NUM_SECONDS_TZ,
-                NUM_SHORT_TZ,
-                NUM_COLON_TZ,
-                NUM_COLON_SECONDS_TZ,
-            ):
+            elif std in ZONE_OFFSETS:
                 base = {
                     ISO_TZ: NUM_TZ,
                     ISO_SECONDS_TZ: NUM_SECONDS_TZ,
