@@ -342,20 +342,24 @@ class Node:
             return None, b"NotFound", f"could not resolve '{text}' as PID or registered name".encode()
         return pid.encode(), False
 
-    def push_event(self, target: str, sender: str, event: dict) -> None:
+    def push_event(self, target: str, sender: str, event: dict) -> bool:
+        """Deliver a lifecycle event; False when nobody has ``target``."""
         info = self.procs.get(target)
         blob = encode(event)
         if info is not None:
             info.shard.push((5, target.encode(), sender.encode(), blob))
-            return
-        if self.relay is not None:
-            # a watcher on the Python side (the control host): through the relay
-            try:
-                receiver = self.relay.route(target)
-            except RelayError:
-                return
-            if not isinstance(receiver, ProcessHostReceiver):
-                receiver.send(Package(sender, target, [Message("@events", [decode(blob)])]))
+            return True
+        if self.relay is None:
+            return False
+        # a watcher on the Python side (the control host): through the relay
+        try:
+            receiver = self.relay.route(target)
+        except RelayError:
+            return False
+        if isinstance(receiver, ProcessHostReceiver):
+            return False  # a process host that no longer has this process
+        receiver.send(Package(sender, target, [Message("@events", [decode(blob)])]))
+        return True
 
     # ------------------------------------------------------------------ exits
 
@@ -460,12 +464,8 @@ class Node:
         return None, b"Invalid", f"unknown operation {operation}".encode()
 
     def cancel(self, target: str, sender: str, reason: str) -> bool:
-        if target not in self.procs and not target.startswith("{node:control"):
-            return False
-        self.push_event(
-            target, sender, {"kind": "pid.cancel", "from": sender, "at": time.time(), "reason": reason}
-        )
-        return True
+        event = {"kind": "pid.cancel", "from": sender, "at": time.time(), "reason": reason}
+        return self.push_event(target, sender, event)
 
     def terminate(self, target: str, reason: str = "process terminated") -> bool:
         info = self.procs.get(target)
