@@ -1,9 +1,10 @@
 """Cost of the preemption safepoints on CPU-bound Lua (issue 10).
 
-Compiles three CPU-bound workloads with the typed-Lua compiler, then runs each in a
-plain Lua 5.4 state twice: as compiled (a counter decrement at every loop back-edge,
-`__wpre()` every 1000) and with the safepoints stripped. Prints the median of five runs
-of each, side by side, and the ratio.
+Compiles CPU-bound workloads with the typed-Lua compiler twice, with preemption (numeric
+`for` loops run in chunks of 1000 iterations, other loops decrement a counter at every
+back-edge; both reach `__wpre()`, which reads the clock as the engine's does, every
+1000 iterations) and without (`lua: {preempt: false}`), and runs both in plain Lua 5.4
+states. Prints the median of seven alternating runs of each and the median ratio.
 
     python bench/bench_preempt.py
 """
@@ -16,7 +17,7 @@ import time
 import lupa.lua54 as lupa
 
 from wippy.lua.compiler import compile_source
-from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
+from wippy.lua.engine.shard import forloop_source
 
 WORKLOADS = {
     "numeric loop": """
@@ -36,6 +37,34 @@ local function main(n: integer): integer
         for i = 1, #t do s = s + t[i] * 2 end
         local x = {a = 1}
         s = s + x.a
+    end
+    return s
+end
+return main
+""",
+    "while loop": """
+local function main(n: integer): integer
+    local s, i = 0, 0
+    while i < n do s = s + i % 7 i = i + 1 end
+    return s
+end
+return main
+""",
+    "float loop": """
+local function main(n: integer): integer
+    local s = 0.0
+    for x = 0.5, n / 4, 0.5 do s = s + x end
+    return math.floor(s) % 1000
+end
+return main
+""",
+    "pairs loop": """
+local function main(n: integer): integer
+    local t = {}
+    for i = 1, 100 do t["k" .. i] = i end
+    local s = 0
+    for _ = 1, n // 1000 do
+        for _, v in pairs(t) do s = s + v end
     end
     return s
 end
@@ -61,7 +90,10 @@ N = 10_000_000
 
 def loader(code: str):
     rt = lupa.LuaRuntime()
-    rt.execute("__wpre = function() return 1000 end")
+    g = rt.globals()
+    g["mono"] = time.monotonic  # the engine's safepoint reads the clock through Python too
+    rt.execute("__wpre = function() mono() return 1000 end __wcat = function(...) return table.concat({...}) end")
+    g["__wfor"] = rt.execute(forloop_source(), g["__wpre"])
     return rt.execute(code)
 
 
@@ -76,7 +108,7 @@ def main() -> None:
     print(f"{'workload':<20} {'no safepoints':>14} {'safepoints':>12} {'ratio (median of pairs)':>24}")
     for name, src in WORKLOADS.items():
         code = compile_source(src, "bench").code
-        stripped = code.replace(SAFEPOINT, "").replace(BUDGET, "").replace("local __wb = 1000;", "")
+        stripped = compile_source(src, "bench", preempt=False).code
         off, on = loader(stripped), loader(code)
         offs, ons = [], []
         for _ in range(7):

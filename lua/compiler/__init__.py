@@ -60,22 +60,26 @@ class Compiled:
         return f"Compiled({len(self.code)} chars, types={self.type_names!r})"
 
 
-def compile_source(source: str, chunkname: str) -> Compiled:
-    """Compile typed Lua ``source``; raises LuaSyntaxError (and nothing else) on bad input."""
+def compile_source(source: str, chunkname: str, preempt: bool = True) -> Compiled:
+    """Compile typed Lua ``source``; raises LuaSyntaxError (and nothing else) on bad input.
+
+    ``preempt=False`` leaves out the preemption safepoints (``lua.preempt: false``).
+    """
     try:
         from .emitter import Emitter  # a warm start (every file cached) never parses
         from .parser import Parser
 
-        parser = Parser(source, chunkname)
+        parser = Parser(source, chunkname, preempt)
         block, types = parser.parse()
-        code = Emitter(parser.k, parser.t, parser.ln, types).run(block)
+        code = Emitter(parser.k, parser.t, parser.ln, types, preempt).run(block)
     except RecursionError:
         raise LuaSyntaxError(chunkname, 1, 1, "chunk has too many syntax levels") from None
     return Compiled(code, tuple(types))
 
 
-def _key(source: str) -> str:
-    return xxhash.xxh3_64_hexdigest((COMPILER_VERSION + "\0" + source).encode("utf-8", "surrogatepass"))
+def _key(source: str, preempt: bool) -> str:
+    mode = "" if preempt else "np"
+    return xxhash.xxh3_64_hexdigest((COMPILER_VERSION + mode + "\0" + source).encode("utf-8", "surrogatepass"))
 
 
 class CompileCache:
@@ -85,14 +89,15 @@ class CompileCache:
     the code. Failed compilations are not cached (the error names the chunk).
     """
 
-    def __init__(self, cache_dir: str | None = None) -> None:
+    def __init__(self, cache_dir: str | None = None, preempt: bool = True) -> None:
         self.cache_dir = cache_dir
+        self.preempt = preempt
         self._mem: dict[str, Compiled] = {}
         if cache_dir is not None:
             os.makedirs(cache_dir, exist_ok=True)
 
     def compile(self, source: str, chunkname: str) -> Compiled:
-        key = _key(source)
+        key = _key(source, self.preempt)
         hit = self._mem.get(key)
         if hit is not None:
             return hit
@@ -109,7 +114,7 @@ class CompileCache:
             else:
                 self._mem[key] = result
                 return result
-        result = compile_source(source, chunkname)
+        result = compile_source(source, chunkname, self.preempt)
         self._mem[key] = result
         if self.cache_dir is not None:
             self._store(key, result)

@@ -63,7 +63,8 @@ class Emitter:
     """Writes one parsed chunk; ``run(block)`` returns the Lua text."""
 
     def __init__(self, kinds: list[str], texts: list[str], lines: list[int],
-                 top_types: list[str]) -> None:
+                 top_types: list[str], preempt: bool = True) -> None:
+        self.preempt = preempt
         self.k = kinds
         self.t = texts
         self.ln = lines
@@ -75,7 +76,8 @@ class Emitter:
     def run(self, block: list) -> str:
         self.decls = {n[1]: (n[2], n[3]) for n in block if type(n) is tuple and n[0] == "type"}
         self.expanding: set[str] = set()
-        self.out.append("local __wb = 1000;")
+        if self.preempt:
+            self.out.append("local __wb = 1000;")
         if self.top_types:
             self.out.append(" local __wt, " + ", ".join(self.top_types) + " = {};")
         self.emit_list(block)

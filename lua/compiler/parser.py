@@ -40,12 +40,31 @@ _UNARY_PRI = 12
 _UNARY = frozenset(("not", "-", "#", "~"))
 _BLOCK_END = frozenset(("end", "else", "elseif", "until", "<eof>"))
 
-# Preemption safepoints (see ARCHITECTURE.md, "Fairness"): every function keeps a local
-# budget of loop back-edges; when it runs out the engine's `__wpre()` decides whether the
+# Preemption safepoints (docs/engine.md, "Preemption"). Every function keeps a local
+# budget of loop iterations; when it runs out the engine's `__wpre()` decides whether the
 # running task has used its time slice and yields it back to the shard's run queue.
-# Both texts are emitted on the line of the token they follow, so line numbers stay.
+# `while` and `repeat` bodies run inside a counting `for` over the budget (its FORLOOP
+# replaces the loop's back-jump, so an iteration costs no extra instruction; the budget
+# left is saved when the loop exits); numeric `for` loops run in chunks of the engine's
+# `__wfor` (lua/engine/forloop.lua); generic `for` and backward `goto` decrement `__wb`.
+# Every text is emitted on the line of the token it follows, so line numbers stay.
 BUDGET = " local __wb = 1000"
-SAFEPOINT = " __wb = __wb - 1 if __wb == 0 then __wb = __wpre() end"
+SAFEPOINT = " __wb = __wb - 1 if __wb <= 0 then __wb = __wpre() end"
+LOOP_HEAD = "do while true do for __wk = __wb, 1, -1 do"
+WHILE_TEST = "if not ("
+WHILE_EXIT = ") then __wb = __wk - 1 goto __wbrk{} end"
+REPEAT_TEST = "if ("
+REPEAT_EXIT = " ) then __wb = __wk - 1 goto __wbrk{} end"
+LOOP_TAIL = "end __wb = __wpre() end ::__wbrk{}:: end"
+LOOP_BREAK = "__wb = __wk - 1 goto __wbrk{}"
+FOR_HEAD = "do local __wi, __we, __ws, __wl = __wfor("
+FOR_STEP = ", 1"
+FOR_INNER = " ) while true do for"
+FOR_VARS = " = __wi, __we, __ws"
+FOR_NEXT = " if __wl == nil then break end __wi, __we, __ws, __wl = __wfor(__we + __ws, __wl, __ws) end"
+FOR_LABEL = " ::__wbrk{}::"
+FOR_CLOSE = " end"
+BREAK_GOTO = "goto __wbrk{}"
 _SIMPLE = frozenset(("number", "string", "nil", "true", "false", "..."))
 _FIELD_OK = frozenset(("name",)) | DIALECT_KEYWORDS  # names valid after `.`/`:` and as keys
 _ANY_NAME = frozenset(("name",)) | RESERVED  # record field names in types may be any word
@@ -62,8 +81,13 @@ def _returns(d: tuple) -> list:
 class Parser:
     """Parses one chunk; ``parse()`` returns (block, top-level type names)."""
 
-    def __init__(self, source: str, chunk: str) -> None:
+    def __init__(self, source: str, chunk: str, preempt: bool = True) -> None:
         self.chunk = chunk
+        self.preempt = preempt
+        # enclosing loops of the current function: a loop whose `break` becomes a goto is
+        # [label number, label used, goto text], a plain loop is None
+        self.loops: list[list | None] = []
+        self.labels = 0
         self.k, self.t, self.ln, self.off, self.src = tokenize(source, chunk)
         self.p = 0
         self.depth = 0
@@ -125,14 +149,22 @@ class Parser:
 
     def loop_body(self, body: list) -> list:
         """A loop body with a safepoint at its back-edge (not after a final return)."""
-        if body and self._starts_with(body[-1], "return"):
+        if not self.preempt or body and self._starts_with(body[-1], "return"):
             return body
         return [body, SAFEPOINT]
 
     def _starts_with(self, node: object, kind: str) -> bool:
+        first = self._first_token(node)
+        return first is not None and self.k[first] == kind
+
+    def _first_token(self, node: object) -> int | None:
         while type(node) is list and node:
             node = node[0]
-        return type(node) is int and self.k[node] == kind
+        return node if type(node) is int else None
+
+    def new_label(self) -> int:
+        self.labels += 1
+        return self.labels
 
     def parse(self) -> tuple[list, list[str]]:
         body = self.block(top=True)
@@ -189,17 +221,33 @@ class Parser:
             self.p += 1
             cond = self.expr()
             do_i = self.expect("do")
-            body = self.loop_body(self.block())
-            return [p, cond, do_i, body, self.expect_match("end", "while", p)]
+            if not self.preempt:
+                body = self.loop_block(None)
+                return [p, cond, do_i, body, self.expect_match("end", "while", p)]
+            n = self.new_label()
+            body = self.loop_block([n, True, LOOP_BREAK])
+            end_i = self.expect_match("end", "while", p)
+            ln = self.ln
+            return [("at", LOOP_HEAD, ln[p]), ("at", WHILE_TEST, ln[p]), cond,
+                    ("at", WHILE_EXIT.format(n), ln[do_i]), body, ("at", LOOP_TAIL.format(n), ln[end_i])]
         if kind == "do":
             self.p += 1
             body = self.block()
             return [p, body, self.expect_match("end", "do", p)]
         if kind == "repeat":
             self.p += 1
-            body = self.loop_body(self.block())
+            if not self.preempt:
+                body = self.loop_block(None)
+                until_i = self.expect_match("until", "repeat", p)
+                return [p, body, until_i, self.expr()]
+            n = self.new_label()
+            body = self.loop_block([n, True, LOOP_BREAK])
+            if body and self._starts_with(body[-1], "return"):
+                # the test follows the body now, and `return` must end its block
+                body = [body[:-1], ("at", "do", self.ln[self._first_token(body[-1])]), body[-1], " end"]
             until_i = self.expect_match("until", "repeat", p)
-            return [p, body, until_i, self.expr()]
+            return [("at", LOOP_HEAD, self.ln[p]), body, ("at", REPEAT_TEST, self.ln[until_i]), self.expr(),
+                    REPEAT_EXIT.format(n), " ", LOOP_TAIL.format(n)]
         if kind == ";":
             self.p += 1
             return p
@@ -209,9 +257,15 @@ class Parser:
             return [p, name, self.expect("::")]
         if kind == "break":
             self.p += 1
-            return p
+            loop = self.loops[-1] if self.loops else None
+            if loop is None:
+                return p
+            loop[1] = True
+            return ("at", loop[2].format(loop[0]), self.ln[p])
         if kind == "goto":
             self.p += 1
+            if not self.preempt:
+                return [p, self.expect_name()]
             return [SAFEPOINT, p, self.expect_name()]
         if kind == "interface":
             return self.interfacestat(top)
@@ -300,22 +354,33 @@ class Parser:
         node.append(self.expect_match("end", "if", if_i))
         return node
 
+    def loop_block(self, loop: list | None) -> list:
+        self.loops.append(loop)
+        body = self.block()
+        self.loops.pop()
+        return body
+
     def forstat(self) -> list:
         k = self.k
         for_i = self.p
         self.p += 1
-        node: list = [for_i, self.expect_name()]
+        name_i = self.expect_name()
         if k[self.p] == "=":
-            node.append(self.p)
+            eq_i = self.p
             self.p += 1
-            node.append(self.expr())
-            node.append(self.expect(","))
-            node.append(self.expr())
+            start = self.expr()
+            comma_i = self.expect(",")
+            limit = self.expr()
+            step: list = []
             if k[self.p] == ",":
-                node.append(self.p)
+                step = [self.p]
                 self.p += 1
-                node.append(self.expr())
+                step.append(self.expr())
+            if self.preempt:
+                return self.chunked_for(for_i, name_i, start, comma_i, limit, step)
+            node: list = [for_i, name_i, eq_i, start, comma_i, limit, step]
         elif k[self.p] in (",", "in"):
+            node = [for_i, name_i]
             while k[self.p] == ",":
                 node.append(self.p)
                 self.p += 1
@@ -325,8 +390,19 @@ class Parser:
         else:
             raise self.expected("'=' or 'in'")
         node.append(self.expect("do"))
-        node.append(self.loop_body(self.block()))
+        node.append(self.loop_body(self.loop_block(None)))
         node.append(self.expect_match("end", "for", for_i))
+        return node
+
+    def chunked_for(self, for_i: int, name_i: int, start, comma_i: int, limit, step: list) -> list:
+        """A numeric `for` run in chunks by the engine's `__wfor` (lua/engine/forloop.lua)."""
+        loop = [self.new_label(), False, BREAK_GOTO]
+        node: list = [("at", FOR_HEAD, self.ln[for_i]), start, comma_i, limit, step or FOR_STEP,
+                      FOR_INNER, name_i, FOR_VARS, self.expect("do"), self.loop_block(loop),
+                      self.expect_match("end", "for", for_i), FOR_NEXT]
+        if loop[1]:
+            node.append(FOR_LABEL.format(loop[0]))
+        node.append(FOR_CLOSE)
         return node
 
     def funcstat(self) -> list:
@@ -360,14 +436,16 @@ class Parser:
         params = self.params()
         node.extend(params)
         node.append(self.expect(")"))
-        node.append(BUDGET)
+        if self.preempt:
+            node.append(BUDGET)
         if k[self.p] == ":":
             self.p += 1
             self.return_types()
-        saved = self.vararg
+        saved, saved_loops = self.vararg, self.loops
         self.vararg = bool(params) and type(params[-1]) is int and k[params[-1]] == "..."
+        self.loops = []
         node.append(self.block())
-        self.vararg = saved
+        self.vararg, self.loops = saved, saved_loops
         node.append(self.expect_match("end", "function", fn_i))
         return node
 

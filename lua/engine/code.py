@@ -69,20 +69,14 @@ class CodeStore:
         try:
             from wippy.lua.compiler import CompileCache
 
-            self._cache: Any = CompileCache(cache_dir)
+            self._cache: Any = CompileCache(cache_dir, preempt)
         except ImportError:  # the compiler is not there: plain Lua only
             self._cache = None
 
     def compile(self, source: str, chunkname: str) -> str:
         if self._cache is None:
             return source
-        code = self._cache.compile(source, chunkname).code
-        if not self.preempt:
-            # `lua.preempt: false`: no safepoints, so busy loops hold their shard
-            from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
-
-            code = code.replace(SAFEPOINT, "").replace(BUDGET, "").replace("local __wb = 1000;", "", 1)
-        return code
+        return self._cache.compile(source, chunkname).code
 
     def add(self, entry: Entry) -> CodeUnit:
         """Compile an entry's source; raises the compiler's syntax error on bad code."""

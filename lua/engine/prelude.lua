@@ -576,6 +576,7 @@ local function wpre()
   end
   return 1000
 end
+M.wpre = wpre -- numeric `for` chunks (forloop.lua) share the safepoint
 local MAX_MESSAGE = 64 * 1024 * 1024
 local MAX_INBOX = 1000000
 function M.set_limits(slice, max_message, max_inbox)
@@ -2049,7 +2050,7 @@ local function restricted_os()
   }
 end
 
-function M.setup(global_modules, types_lib)
+function M.setup(global_modules, types_lib, wfor)
   -- stdlib copies with the reference's compat names
   local math_t = {}
   for k, v in pairs(math) do math_t[k] = v end
@@ -2073,6 +2074,7 @@ function M.setup(global_modules, types_lib)
     _VERSION = "Lua 5.1",
     __wcat = wcat,
     __wpre = wpre,
+    __wfor = wfor,
     string = readonly(string_t, "string"),
     table = readonly(table_t, "table"),
     math = readonly(math_t, "math"),

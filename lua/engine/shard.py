@@ -91,6 +91,7 @@ class HostLimits:
 
 _PRELUDE: str | None = None
 _TYPES: str | None = None
+_FORLOOP: str | None = None
 
 
 def prelude_source() -> str:
@@ -98,6 +99,13 @@ def prelude_source() -> str:
     if _PRELUDE is None:
         _PRELUDE = resources.files("wippy.lua.engine").joinpath("prelude.lua").read_text()
     return _PRELUDE
+
+
+def forloop_source() -> str:
+    global _FORLOOP
+    if _FORLOOP is None:
+        _FORLOOP = resources.files("wippy.lua.engine").joinpath("forloop.lua").read_text()
+    return _FORLOOP
 
 
 def types_source() -> str | None:
@@ -142,7 +150,8 @@ class Shard:
         self._run_batch = prelude.run_batch
         src = types_source()
         types_lib = loader(src.encode(), b"=types", None) if src else None
-        prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib)
+        wfor = loader(forloop_source().encode(), b"=forloop", prelude.wpre)
+        prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib, wfor)
 
     def _host_table(self) -> Any:
         node = self.node

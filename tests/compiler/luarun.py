@@ -10,6 +10,7 @@ import wippy.lua
 from wippy.lua.compiler import compile_source
 
 TYPES_LUA = Path(wippy.lua.__file__).parent / "engine" / "types.lua"
+FORLOOP_LUA = Path(wippy.lua.__file__).parent / "engine" / "forloop.lua"
 
 # Stand-ins for what the engine provides: __wtype from types.lua, a `type` that knows type
 # values, builtin type values and a __wcat that prints integral floats without ".0".
@@ -59,6 +60,8 @@ class LuaRunner:
         self.rt = lupa54.LuaRuntime(unpack_returned_tuples=True)
         types = self.rt.execute(TYPES_LUA.read_text())
         self.rt.execute(PRELUDE, types)
+        g = self.rt.globals()
+        g["__wfor"] = self.rt.execute(FORLOOP_LUA.read_text(), g["__wpre"])
         self._load = self.rt.eval(LOADER)
         self._env = self.rt.eval("function() return setmetatable({}, {__index = _G}) end")
 

@@ -7,20 +7,30 @@ same token appears in the source (types erased, nothing moved).
 
 from __future__ import annotations
 
+import re
+
 import lupa.lua54 as lupa54
 import pytest
 
 from wippy.lua.compiler import LuaSyntaxError, compile_source
+from wippy.lua.compiler import parser as P
 from wippy.lua.compiler.emitter import fix_string
 from wippy.lua.compiler.lexer import tokenize
-from wippy.lua.compiler.parser import BUDGET, SAFEPOINT
+
+# every text the compiler adds for preemption, longest first ("{}" is a label number)
+_SYNTHETIC_TEXTS = sorted(
+    (P.FOR_NEXT + P.FOR_LABEL + P.FOR_CLOSE, P.FOR_NEXT + P.FOR_CLOSE, P.SAFEPOINT, P.BUDGET, P.FOR_HEAD,
+     P.FOR_STEP + P.FOR_INNER, P.FOR_INNER, P.FOR_VARS, P.BREAK_GOTO, P.LOOP_HEAD, P.WHILE_TEST,
+     P.WHILE_EXIT, P.REPEAT_TEST, P.REPEAT_EXIT, P.LOOP_TAIL, P.LOOP_BREAK, "local __wb = 1000;"),
+    key=len, reverse=True)
+_SYNTHETIC_RE = re.compile("|".join(re.escape(t).replace(r"\{\}", r"\d+") for t in _SYNTHETIC_TEXTS))
 
 _SYNTHETIC = {"__wcat", "__wtype", "__wt", "(", ")", ",", ";", "<eof>"}
 
 
 def strip_safepoints(code: str) -> str:
-    """The compiler's preemption counters are synthetic: not source tokens."""
-    return code.replace(SAFEPOINT, "").replace(BUDGET, "").replace("local __wb = 1000;", "")
+    """The compiler's preemption counters and loop rewriting are synthetic: not source tokens."""
+    return _SYNTHETIC_RE.sub("", code)
 
 
 def assert_lines_kept(src: str, code: str) -> None:
