@@ -65,7 +65,6 @@ class CodeStore:
     def __init__(self, cache_dir: str | None = None, preempt: bool = True) -> None:
         self.units: dict[str, CodeUnit] = {}
         self._lock = threading.Lock()
-        self.preempt = preempt
         try:
             from wippy.lua.compiler import CompileCache
 

@@ -66,11 +66,22 @@ FILES = {
 }
 
 
+# a busy process in each loop form the compiler plants safepoints in
+SPINS = {
+    "while": FILES["spin.lua"],
+    "numeric for": "return {main = function() local x = 0 for i = 1, math.huge do x = x + i end end}",
+    "float for": "return {main = function() local x = 0 for f = 0.5, math.huge, 0.5 do x = x + f end end}",
+    "repeat": "return {main = function() local x = 0 repeat x = x + 1 until x < 0 end}",
+    "generic for": "return {main = function() local x = 0 for v in function() return 1 end do x = x + v end end}",
+}
+
+
 def run(project, main: str, index: str = INDEX, extra: dict[str, str] | None = None) -> Result:
     return project({"_index.yaml": index, **FILES, "main.lua": main, **(extra or {})}).run("t:main", timeout=60)
 
 
-def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(project):
+@pytest.mark.parametrize("spin", SPINS)
+def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(project, spin):
     main = """
     return {main = function()
         process.spawn("t:spin", "t:one")
@@ -85,11 +96,12 @@ def test_ping_pong_pairs_keep_running_beside_a_busy_loop_on_their_shard(project)
         return 0
     end}
     """
-    r = run(project, main)
+    r = run(project, main, extra={"spin.lua": SPINS[spin]})
     assert (r.rc, r.out) == (0, "pairs finished:\t100\n"), r.err
 
 
-def test_terminate_reaches_a_busy_process_within_100_ms(project):
+@pytest.mark.parametrize("spin", SPINS)
+def test_terminate_reaches_a_busy_process_within_100_ms(project, spin):
     main = """
     return {main = function()
         local events = process.events()
@@ -103,7 +115,7 @@ def test_terminate_reaches_a_busy_process_within_100_ms(project):
         return 0
     end}
     """
-    r = run(project, main)
+    r = run(project, main, extra={"spin.lua": SPINS[spin]})
     assert (r.rc, r.out) == (0, "pid.exit\tprocess terminated\tfast\n"), r.err
 
 
