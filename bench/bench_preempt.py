@@ -70,6 +70,17 @@ local function main(n: integer): integer
 end
 return main
 """,
+    "calls in a loop": """
+local function add(a: integer, b: integer): integer
+    return a + b % 7
+end
+local function main(n: integer): integer
+    local s = 0
+    for i = 1, n // 4 do s = add(s, i) end
+    return s
+end
+return main
+""",
     "recursion + loops": """
 local function fib(k: integer): integer
     if k < 2 then return k end
