@@ -20,6 +20,7 @@
 --   H.log(pid, level, message, fields_blob)
 -- Blobs are msgpack strings made by `encode` below; scalars cross as themselves.
 local H = ...
+collectgarbage("generational")
 
 local type, pairs, ipairs, next, select, error, pcall, xpcall, tostring_raw =
     type, pairs, ipairs, next, select, error, pcall, xpcall, tostring
@@ -692,7 +693,11 @@ local function finish_recv(w, v, ok)
     w.sel.done = true
     wake(w.t, { channel = w.ch, value = v, ok = ok })
   else
-    wake(w.t, v, ok)
+    local t = w.t
+    if t.p.dead then return end
+    t.an, t.a1, t.a2 = 2, v, ok
+    rq_tail = rq_tail + 1
+    rq[rq_tail] = t
   end
 end
 
@@ -762,7 +767,10 @@ function CHAN:receive()
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
-  q_push(s.recvq, { t = t, ch = self })
+  local w = t.rw
+  if w == nil then w = { t = t }; t.rw = w end
+  w.ch = self
+  q_push(s.recvq, w)
   v, ok = block()
   p.chanwait = p.chanwait - 1
   return v, ok
@@ -1037,10 +1045,9 @@ local payload_mod = {
   end,
 }
 
+-- a queued message is its own message object (one allocation per message)
 local function msg_value(sub, m)
-  if sub.message then
-    return setmetatable({ topic_ = m.topic, from_ = m.from, vals = m.vals }, MSG)
-  end
+  if sub.message then return m end
   if m.vals.n == 1 then return m.vals[1] end
   local t = {}
   for i = 1, m.vals.n do t[i] = m.vals[i] end
@@ -1048,7 +1055,7 @@ local function msg_value(sub, m)
 end
 
 local function route(p, m)
-  local topic = m.topic
+  local topic = m.topic_
   if topic == "@events" then return p.events_ch, false end
   local sub = p.subs and p.subs[topic]
   if sub then return sub.ch, sub end
@@ -1057,7 +1064,7 @@ local function route(p, m)
 end
 
 local function value_for(p, ch, sub, m)
-  if m.topic == "@events" then return m.vals[1] end
+  if m.topic_ == "@events" then return m.vals[1] end
   return msg_value(sub, m)
 end
 
@@ -1076,8 +1083,11 @@ local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
 local function place(p, m)
   local ch, sub = route(p, m)
   if not ch then return false end
-  local pend = CS[ch].pend
-  if pend.h > pend.t and try_send(ch, value_for(p, ch, sub, m)) then return true end
+  local s = CS[ch]
+  local pend = s.pend
+  if pend.h > pend.t and (s.recvq[1] or s.bt - s.bh + 1 < s.cap) and try_send(ch, value_for(p, ch, sub, m)) then
+    return true
+  end
   fifo_put(pend, m)
   p.backlog = p.backlog + 1
   return true
@@ -1112,7 +1122,7 @@ local function deliver(p, from, topic, vals)
       return
     end
   end
-  local m = { from = from, topic = topic, vals = vals }
+  local m = setmetatable({ from_ = from, topic_ = topic, vals = vals }, MSG)
   if not place(p, m) then
     fifo_put(p.mq, m)
     p.backlog = p.backlog + 1
@@ -1194,6 +1204,15 @@ local function run_task(t)
     fail_process(p, r2)
     return
   end
+  if r2 == SYS then
+    if r3 == PREEMPT then
+      -- its time slice ran out: back to the end of the run queue
+      rq_tail = rq_tail + 1
+      rq[rq_tail] = t
+    end
+    -- otherwise parked (BLOCK): someone will wake it
+    return
+  end
   if co_status(t.co) == "dead" then
     p.ntasks = p.ntasks - 1
     if t == p.main then
@@ -1205,15 +1224,6 @@ local function run_task(t)
         finish_process(p, true, value, nil)
       end
     end
-    return
-  end
-  if r2 == SYS then
-    if r3 == PREEMPT then
-      -- its time slice ran out: back to the end of the run queue
-      rq_tail = rq_tail + 1
-      rq[rq_tail] = t
-    end
-    -- otherwise parked (BLOCK): someone will wake it
     return
   end
   -- a bare coroutine.yield() in a task: cooperative reschedule
