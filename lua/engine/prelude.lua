@@ -662,7 +662,13 @@ local function new_channel(size)
   end
   size = math_floor(size or 0)
   local ch = setmetatable({}, CHAN)
-  CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {}, closed = false }
+  -- an unbuffered channel never touches buf; five fields (eight with an owner) keep the
+  -- state table at eight hash slots: inboxes are per process, so this is per-process memory
+  if size > 0 then
+    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {} }
+  else
+    CS[ch] = { cap = 0, bh = 1, bt = 0, recvq = {}, sendq = {} }
+  end
   return ch
 end
 
@@ -864,9 +870,18 @@ local function ext_command(name, ...)
   local tag = p.tagseq
   local r = table.pack(H.command(p.pid, tag, name, ...))
   if r[1] then return table_unpack(r, 2, r.n) end
-  p.pending[tag] = t
+  M.pending_of(p)[tag] = t
   p.npending = p.npending + 1
   return block()
+end
+
+M.INBOX_SUB = { message = true } -- how every inbox delivers (shared: never changed)
+
+-- the table of a process's parked commands by tag, made on first use
+function M.pending_of(p)
+  local pend = p.pending
+  if pend == nil then pend = {}; p.pending = pend end
+  return pend
 end
 
 local function sleep_ns(ns)
@@ -1096,11 +1111,14 @@ end
 -- a new route appeared (inbox, events, listen, unlisten): place what was waiting for one
 local function reroute(p, msgs)
   local mq = p.mq
+  if mq == nil and msgs == nil then return end
   local rest = fifo()
-  p.backlog = p.backlog - (mq.t - mq.h + 1) - (msgs and (msgs.t - msgs.h + 1) or 0)
-  for i = mq.h, mq.t do
-    local m = mq[i]
-    if m and not place(p, m) then fifo_put(rest, m) end
+  p.backlog = p.backlog - (mq and (mq.t - mq.h + 1) or 0) - (msgs and (msgs.t - msgs.h + 1) or 0)
+  if mq then
+    for i = mq.h, mq.t do
+      local m = mq[i]
+      if m and not place(p, m) then fifo_put(rest, m) end
+    end
   end
   if msgs then
     for i = msgs.h, msgs.t do
@@ -1108,7 +1126,7 @@ local function reroute(p, msgs)
       if m and not place(p, m) then fifo_put(rest, m) end
     end
   end
-  p.mq = rest
+  if rest.h <= rest.t then p.mq = rest else p.mq = nil end
   p.backlog = p.backlog + (rest.t - rest.h + 1)
 end
 
@@ -1124,7 +1142,9 @@ local function deliver(p, from, topic, vals)
   end
   local m = setmetatable({ from_ = from, topic_ = topic, vals = vals }, MSG)
   if not place(p, m) then
-    fifo_put(p.mq, m)
+    local mq = p.mq
+    if mq == nil then mq = fifo(); p.mq = mq end -- (most processes never need one)
+    fifo_put(mq, m)
     p.backlog = p.backlog + 1
   end
 end
@@ -1317,8 +1337,8 @@ end
 -- create a process of this shard; args are already copies owned by the new process
 local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
-  local p = { pid = pid, entry = entry_id, mq = fifo(), backlog = 0, ntasks = 0, chanwait = 0, npending = 0, pending = {},
-    tagseq = 0, trap = false, ctx = ctx }
+  -- (mq and pending are made when first needed: most processes never use them)
+  local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, npending = 0, tagseq = 0, ctx = ctx }
   procs[pid] = p
   if not f then
     fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
@@ -1423,7 +1443,7 @@ local function proc_send(dest, topic, ...)
   if ok == "wait" then
     -- a receiver on the Python side pushes back: wait until it takes the message
     local t = current_task
-    me.pending[tag] = t
+    M.pending_of(me)[tag] = t
     me.npending = me.npending + 1
     local sent, err = block()
     if sent then return true end
@@ -1484,7 +1504,7 @@ local function proc_exec(id, host, ...)
   local p = t.p
   p.tagseq = p.tagseq + 1
   local tag = p.tagseq
-  p.pending[tag] = t
+  M.pending_of(p)[tag] = t
   p.npending = p.npending + 1
   local pid, err = do_spawn(4, { exec_tag = tag }, id, host, ...)
   if pid == nil then
@@ -1561,7 +1581,7 @@ local process_mod = {
     if dest == nil then error("unlink requires a destination argument", 2) end
     return topo("unlink", dest)
   end,
-  get_options = function() return { trap_links = current.trap } end,
+  get_options = function() return { trap_links = current.trap or false } end,
   set_options = function(opts)
     if type(opts) ~= "table" then return false, new_error("Invalid", "options parameter must be a table") end
     for k, v in pairs(opts) do
@@ -1577,8 +1597,8 @@ local process_mod = {
   inbox = function()
     local p = current
     if not p.inbox_ch then
-      p.inbox_sub = { message = true }
-      p.inbox_ch = owned_channel(p, 0, p.inbox_sub)
+      p.inbox_sub = M.INBOX_SUB
+      p.inbox_ch = owned_channel(p, 0, M.INBOX_SUB)
       reroute(p)
     end
     return p.inbox_ch
@@ -1691,8 +1711,8 @@ local pump_calls
 local function start_call(inst, job)
   inst.active = inst.active + 1
   fnseq = fnseq + 1
-  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env, mq = fifo(),
-    backlog = 0, ntasks = 0, chanwait = 0, npending = 0, pending = {}, tagseq = 0, trap = false, ctx = job.ctx }
+  local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env,
+    backlog = 0, ntasks = 0, chanwait = 0, npending = 0, tagseq = 0, ctx = job.ctx }
   p.on_done = function(ok, value, err)
     inst.active = inst.active - 1
     job.on_done(ok, value, err)
@@ -1888,7 +1908,7 @@ local function pull_incoming()
       -- completion: pid, tag, values blob
       local p = procs[a]
       if p and not p.dead then
-        local t = p.pending[b]
+        local t = p.pending and p.pending[b]
         if t then
           p.pending[b] = nil
           p.npending = p.npending - 1
@@ -1934,7 +1954,7 @@ local function check_deadlocks()
         local t = rq[i]
         if t and t.p == p then runnable = true; break end
       end
-      if not runnable and p.mq.h > p.mq.t and not p.subs and not p.inbox_ch and not p.events_ch then
+      if not runnable and (p.mq == nil or p.mq.h > p.mq.t) and not p.subs and not p.inbox_ch and not p.events_ch then
         fail_process(p, new_error("Internal",
           string_format("deadlock: all coroutines blocked with no pending operations (threads=%d)", p.ntasks)))
       elseif not runnable then
