@@ -675,14 +675,14 @@ end
 local function q_push(q, w) q[#q + 1] = w end
 local function q_pop_live(q)
   -- first waiter whose task is alive and whose select has not already fired
-  while #q > 0 do
-    local w = table_remove(q, 1)
+  while true do
+    local w = q[1]
+    if w == nil then return nil end
+    if q[2] == nil then q[1] = nil else table_remove(q, 1) end -- (mostly a single waiter)
     if not w.t.p.dead and not (w.sel and w.sel.done) then return w end
   end
-  return nil
 end
 
-local function buf_len(s) return s.bt - s.bh + 1 end
 local function buf_push(s, v) s.bt = s.bt + 1; s.buf[s.bt] = v end
 local function buf_pop(s)
   local v = s.buf[s.bh]
@@ -720,22 +720,21 @@ end
 local function try_send(ch, v)
   local s = CS[ch]
   if s.closed then return false end
-  local w = q_pop_live(s.recvq)
+  local w = s.recvq[1] and q_pop_live(s.recvq)
   if w then finish_recv(w, v, true); return true end
-  if buf_len(s) < s.cap then buf_push(s, v); return true end
+  if s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
   return false
 end
 
 -- non-blocking receive attempt; returns got, value, ok
-local function try_recv(ch)
-  local s = CS[ch]
-  if buf_len(s) > 0 then
+local function try_recv(ch, s)
+  if s.bt >= s.bh then
     local v = buf_pop(s)
-    local w = q_pop_live(s.sendq)
+    local w = s.sendq[1] and q_pop_live(s.sendq)
     if w then buf_push(s, w.v); finish_send(w, true) end
     return true, v, true
   end
-  local w = q_pop_live(s.sendq)
+  local w = s.sendq[1] and q_pop_live(s.sendq)
   if w then finish_send(w, true); return true, w.v, true end
   local pend = s.pend
   if pend and pend.h <= pend.t then
@@ -768,7 +767,7 @@ end
 function CHAN:receive()
   local s = CS[self]
   if s == nil then error("bad channel", 2) end
-  local got, v, ok = try_recv(self)
+  local got, v, ok = try_recv(self, s)
   if got then return v, ok end
   local t = current_task
   local p = t.p
@@ -776,8 +775,9 @@ function CHAN:receive()
   local w = t.rw
   if w == nil then w = { t = t }; t.rw = w end
   w.ch = self
-  q_push(s.recvq, w)
-  v, ok = block()
+  local q = s.recvq
+  q[#q + 1] = w
+  v, ok = co_yield(SYS, BLOCK) -- parked until a sender hands it a value
   p.chanwait = p.chanwait - 1
   return v, ok
 end
@@ -827,7 +827,7 @@ local function channel_select(cases)
     local c = list[i]
     local ch = c.ch
     if c.recv then
-      local got, v, ok = try_recv(ch)
+      local got, v, ok = try_recv(ch, CS[ch])
       if got then return { channel = ch, value = v, ok = ok } end
     else
       if CS[ch].closed then error("send on closed channel", 2) end
@@ -1060,31 +1060,21 @@ local payload_mod = {
   end,
 }
 
--- a queued message is its own message object (one allocation per message)
+-- What a receiver of an owned channel gets for a message: the event (events channel),
+-- the message itself (inbox, and listen with message = true: a queued message is its
+-- own message object, one allocation per message) or its payload values.
 local function msg_value(sub, m)
+  local vals = m.vals
+  if m.topic_ == "@events" then return vals[1] end
   if sub.message then return m end
-  if m.vals.n == 1 then return m.vals[1] end
+  if vals.n == 1 then return vals[1] end
   local t = {}
-  for i = 1, m.vals.n do t[i] = m.vals[i] end
+  for i = 1, vals.n do t[i] = vals[i] end
   return t
 end
 
-local function route(p, m)
-  local topic = m.topic_
-  if topic == "@events" then return p.events_ch, false end
-  local sub = p.subs and p.subs[topic]
-  if sub then return sub.ch, sub end
-  if p.inbox_ch then return p.inbox_ch, p.inbox_sub end
-  return nil
-end
-
-local function value_for(p, ch, sub, m)
-  if m.topic_ == "@events" then return m.vals[1] end
-  return msg_value(sub, m)
-end
-
 message_value = function(ch, m)
-  return value_for(nil, ch, CS[ch].sub, m)
+  return msg_value(CS[ch].sub, m)
 end
 
 -- Messages of a process wait in one of two kinds of queue: `p.mq` holds those whose
@@ -1094,13 +1084,22 @@ end
 local function fifo() return { h = 1, t = 0 } end
 local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
 
--- route one message: hand it over now, queue it on its channel, or report no route
+-- route one message (events channel, a listen subscription, else the inbox): hand it
+-- over now, queue it on its channel, or report that it has no route yet
 local function place(p, m)
-  local ch, sub = route(p, m)
+  local topic = m.topic_
+  local ch, sub
+  if topic == "@events" then
+    ch = p.events_ch
+  else
+    local subs = p.subs
+    sub = subs and subs[topic]
+    if sub then ch = sub.ch else ch, sub = p.inbox_ch, p.inbox_sub end
+  end
   if not ch then return false end
   local s = CS[ch]
   local pend = s.pend
-  if pend.h > pend.t and (s.recvq[1] or s.bt - s.bh + 1 < s.cap) and try_send(ch, value_for(p, ch, sub, m)) then
+  if pend.h > pend.t and (s.recvq[1] or s.bt - s.bh + 1 < s.cap) and try_send(ch, msg_value(sub, m)) then
     return true
   end
   fifo_put(pend, m)
@@ -1371,6 +1370,10 @@ end
 local function copy_values(vals)
   -- scalars only (the common case): nothing to copy and nothing to measure but strings
   local n = vals.n
+  if n == 1 then
+    local tv = type(vals[1])
+    if tv == "number" or tv == "boolean" or tv == "nil" then return vals end
+  end
   local size = 0
   for i = 1, n do
     local v = vals[i]
@@ -1403,7 +1406,7 @@ local function inbox_full(target)
 end
 
 local function send_local(target, from, topic, vals)
-  if inbox_full(target) then
+  if target.backlog >= MAX_INBOX then
     return nil, new_error("Unavailable", "inbox full: the receiver has too many unread messages", true)
   end
   local copied, err = copy_values(vals)
@@ -1414,8 +1417,9 @@ end
 
 local function proc_send(dest, topic, ...)
   if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end
-  local terr = check_topic(topic, "send")
-  if terr then return nil, terr end
+  if type(topic) ~= "string" or topic == "" or string_byte(topic, 1) == 64 then
+    return nil, check_topic(topic, "send")
+  end
   local me = current
   local vals = table.pack(...)
   local target = procs[dest]
