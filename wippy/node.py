@@ -256,6 +256,14 @@ class Node:
         parent, entry_id, flags = info.pending_spawn
         info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode(), ctx))
 
+    def deliver_spawn_values(self, pid: bytes, n: int, v1: Any = None, v2: Any = None) -> None:
+        """Spawn arguments that are at most two scalars: they cross as themselves (no msgpack)."""
+        info = self.procs.get(pid.decode())
+        if info is None:
+            return
+        _parent, entry_id, flags = info.pending_spawn
+        info.shard.push((8, pid, entry_id.encode(), flags, n, v1, v2))
+
     def spawn(
         self,
         entry_id: str,
@@ -295,6 +303,17 @@ class Node:
             return (True,)
         return self._relay_post(sender.decode(), target.decode("utf-8", "surrogateescape"),
                                 topic.decode("utf-8", "surrogateescape"), blob, tag)
+
+    def post_values_from_lua(self, sender: bytes, target: bytes, topic: bytes, n: int, v1: Any = None,
+                             v2: Any = None) -> bool:
+        """A message of at most two scalars to a Lua process of another shard, passed as the
+        values themselves; False when the target is not a live Lua process (the sender then
+        takes the msgpack path, which knows the relay)."""
+        info = self.procs.get(target.decode())
+        if info is None:
+            return False
+        info.shard.push((7, target, sender, topic, n, v1, v2))
+        return True
 
     def _relay_post(self, sender: str, target: str, topic: str, blob: bytes, tag: int | None) -> tuple:
         if self.relay is None:

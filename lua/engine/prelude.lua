@@ -1415,6 +1415,9 @@ local function send_local(target, from, topic, vals)
   return true
 end
 
+-- values that cross to another shard as themselves (Python passes them through)
+local SCALAR = { ["nil"] = true, boolean = true, number = true, string = true }
+
 local function proc_send(dest, topic, ...)
   if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end
   if type(topic) ~= "string" or topic == "" or string_byte(topic, 1) == 64 then
@@ -1436,6 +1439,13 @@ local function proc_send(dest, topic, ...)
       return send_local(target, me.pid, topic, vals)
     end
     dest = pid
+  end
+  -- another shard: at most two scalars cross as themselves, anything else as msgpack
+  local n, v1, v2 = vals.n, vals[1], vals[2]
+  if n <= 2 and SCALAR[type(v1)] and SCALAR[type(v2)]
+      and (type(v1) ~= "string" and 0 or #v1) + (type(v2) ~= "string" and 0 or #v2) <= MAX_MESSAGE
+      and H.post_values(me.pid, dest, topic, n, v1, v2) then
+    return true
   end
   local blob = encode(vals)
   if #blob > MAX_MESSAGE then
@@ -1493,6 +1503,9 @@ local function do_spawn(flags, opts, id, host, ...)
         if target then send_local(target, me.pid, m.topic, m.vals) end
       end
     end
+  elseif args.n <= 2 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and not ctx
+      and not (opts and opts.messages) then
+    H.spawn_values(pid, args.n, args[1], args[2]) -- scalars cross as themselves
   else
     H.spawn_args(pid, encode(args), opts and opts.messages and encode(opts.messages) or nil,
       ctx and encode(ctx) or nil)
@@ -1930,6 +1943,19 @@ local function pull_incoming()
           for _, m in ipairs(decode(e)) do deliver(p, f, m.topic, m.vals) end
         end
       end
+    elseif kind == 7 then
+      -- message of at most two scalars: to, from, topic, n, v1, v2
+      local p = procs[a]
+      if p and not p.dead then
+        if inbox_full(p) then
+          H.log(a, "warn", "inbox full: message dropped", nil)
+        else
+          deliver(p, b, c, { n = d, e, f })
+        end
+      end
+    elseif kind == 8 then
+      -- spawn with at most two scalar arguments: pid, entry id, flags, n, v1, v2
+      create_process(a, b, c, { n = d, e, f }, nil)
     elseif kind == 4 then
       -- terminate: pid, reason
       local p = procs[a]

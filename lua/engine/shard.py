@@ -174,6 +174,8 @@ class Shard:
             ),
             "spawn_args": lambda pid, args, msgs=None, ctx=None: node.deliver_spawn_args(pid, args, msgs, ctx),
             "post": node.post_from_lua,
+            "post_values": node.post_values_from_lua,
+            "spawn_values": node.deliver_spawn_values,
             "resolve": lambda dest: node.resolve_from_lua(self, dest),
             "exit": lambda pid, ok, vk, vv, err: node.process_exited(self, pid, ok, vk, vv, err),
             "topology": node.topology_from_lua,

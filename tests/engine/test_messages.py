@@ -369,3 +369,102 @@ def test_messages_sent_before_the_receiver_listens_are_kept(project):
     r = p.run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == [f"a{i} b{i} c{i} misc={i}" for i in range(1, 6)]
+
+
+SPREAD_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: spread, kind: process.host, host: {workers: 2, shards: 2, placement: spread}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: coord, kind: process.lua, source: file://coord.lua, method: main}
+  - {name: echo, kind: process.lua, source: file://echo.lua, method: main}
+"""
+
+# reports the types and values it was spawned with, then echoes every message back as
+# a description of its values (type and text of each, "nil" kept in place)
+ECHO = """
+local function describe(n, a, b)
+    local out = {}
+    local vals = { a, b }
+    for i = 1, n do
+        local v = vals[i]
+        local t = math.type(v) or type(v)
+        local text = t == "string" and v:gsub(".", function(c) return string.format("%02x", c:byte()) end) or tostring(v)
+        out[#out + 1] = t .. ":" .. text
+    end
+    return table.concat(out, " ")
+end
+
+local function main(a, b)
+    local inbox = process.inbox()
+    local m = inbox:receive()
+    process.send(m:from(), "spawned", describe(2, a, b))
+    while true do
+        m = inbox:receive()
+        if m:topic() == "stop" then return 0 end
+        local p = m:payload()
+        if #p > 0 then
+            process.send(m:from(), "echo", describe(#p, p[1] and p[1]:data(), p[2] and p[2]:data()))
+        else
+            process.send(m:from(), "echo", describe(1, p:data()))
+        end
+    end
+end
+
+return { main = main }
+"""
+
+# on a spread host the echo process lands on the other shard: every value crosses
+COORD = """
+local function main(parent)
+    local inbox = process.inbox()
+    local pid = process.spawn("t:echo", "t:spread", "bin\\0\\255", 2.0)
+    process.send(pid, "hello")
+    local lines = { inbox:receive():payload():data() }
+    local cases = {
+        { 1 }, { -7 }, { 2 ^ 53 }, { 0.5 }, { true }, { false }, { "" }, { "a\\0b\\200" },
+        { nil, "after nil" }, { 1, 2.0 }, { "x", false },
+    }
+    for _, c in ipairs(cases) do
+        if c[2] ~= nil or c[1] == nil then
+            process.send(pid, "v", c[1], c[2])
+        else
+            process.send(pid, "v", c[1])
+        end
+        lines[#lines + 1] = inbox:receive():payload():data()
+    end
+    process.send(pid, "stop")
+    process.send(parent, "done", table.concat(lines, "\\n"))
+end
+
+return { main = main }
+"""
+
+
+def test_scalar_values_keep_their_types_across_shards(project):
+    main = """
+    return {main = function()
+        process.spawn("t:coord", "t:spread", process.pid())
+        io.print(process.inbox():receive():payload():data())
+        return 0
+    end}
+    """
+    r = project({"_index.yaml": SPREAD_INDEX, "main.lua": main, "coord.lua": COORD, "echo.lua": ECHO}).run("t:main")
+    assert r.rc == 0, r.err
+    # (integral floats print without ".0", as the reference prints them)
+    assert r.out.splitlines() == [
+        "string:62696e00ff float:2",
+        "integer:1",
+        "integer:-7",
+        "float:9.007199254741e+15",
+        "float:0.5",
+        "boolean:true",
+        "boolean:false",
+        "string:",
+        "string:610062c8",
+        "nil:nil string:6166746572206e696c",
+        "integer:1 float:2",
+        "string:78 boolean:false",
+    ]
