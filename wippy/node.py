@@ -14,6 +14,7 @@ shard (pushing to a shard's incoming deque is thread-safe and never blocks).
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -223,7 +224,8 @@ class Node:
         name: bytes | None,
         exec_tag: int | None = None,
     ) -> tuple:
-        entry_id, host_id = entry.decode(), host.decode()
+        # one str per entry and host name, shared by every process record (not one per spawn)
+        entry_id, host_id = sys.intern(entry.decode()), sys.intern(host.decode())
         scheduler = self.hosts.get(host_id)
         if scheduler is None:
             return None, b"NotFound", b"host not found"
