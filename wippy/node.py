@@ -400,6 +400,8 @@ class Node:
                 if o is not None:
                     o.discard("links", pid)
         shard.processes -= 1
+        if not (info.monitors or info.links or info.exec_watchers or info.py_watchers):
+            return  # nobody to tell (most exits)
         value_raw = msgspec.Raw(vv) if vk == 1 else vv
         err_raw = msgspec.Raw(errblob) if errblob is not None else None
         at = time.time()

@@ -1099,8 +1099,11 @@ local function place(p, m)
   if not ch then return false end
   local s = CS[ch]
   local pend = s.pend
-  if pend.h > pend.t and (s.recvq[1] or s.bt - s.bh + 1 < s.cap) and try_send(ch, msg_value(sub, m)) then
-    return true
+  if pend.h > pend.t and not s.closed then
+    -- nothing queued before it: a waiting receiver or buffer room takes it now
+    local w = s.recvq[1] and q_pop_live(s.recvq)
+    if w then finish_recv(w, msg_value(sub, m), true); return true end
+    if s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
   end
   fifo_put(pend, m)
   p.backlog = p.backlog + 1
@@ -1205,12 +1208,12 @@ local function run_task(t)
   last_run = p
   local n = t.an
   local ok, r2, r3
-  if n == nil or n == 0 then
+  if n == 2 then -- (the common wake-up: value, ok)
+    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
+  elseif n == nil or n == 0 then
     ok, r2, r3 = co_resume(t.co)
   elseif n == 1 then
     ok, r2, r3 = co_resume(t.co, t.a1)
-  elseif n == 2 then
-    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
   else
     local ra = t.ra
     ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
