@@ -656,6 +656,10 @@ CHAN.__metatable = false
 -- (waiter queues hold task records, and an owned channel knows its process).
 local CS = setmetatable({}, { __mode = "k" })
 
+-- the send queue of a channel nobody has blocked sending to (most of them: every inbox);
+-- never written, a real queue replaces it on the first blocked send
+M.NO_WAITERS = {}
+
 local function new_channel(size)
   if size ~= nil and (type(size) ~= "number" or size < 0) then
     error("channel size must be a non-negative number", 3)
@@ -665,9 +669,9 @@ local function new_channel(size)
   -- an unbuffered channel never touches buf; five fields (eight with an owner) keep the
   -- state table at eight hash slots: inboxes are per process, so this is per-process memory
   if size > 0 then
-    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = {} }
+    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = M.NO_WAITERS }
   else
-    CS[ch] = { cap = 0, bh = 1, bt = 0, recvq = {}, sendq = {} }
+    CS[ch] = { cap = 0, bh = 1, bt = 0, recvq = {}, sendq = M.NO_WAITERS }
   end
   return ch
 end
@@ -757,6 +761,7 @@ function CHAN:send(v)
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
+  if s.sendq == M.NO_WAITERS then s.sendq = {} end
   q_push(s.sendq, { t = t, v = v, ch = self })
   local ok, err = block()
   p.chanwait = p.chanwait - 1
@@ -842,7 +847,10 @@ local function channel_select(cases)
     local c = list[i]
     local s = CS[c.ch]
     if c.recv then q_push(s.recvq, { t = t, ch = c.ch, sel = sel })
-    else q_push(s.sendq, { t = t, ch = c.ch, sel = sel, v = c.v }) end
+    else
+      if s.sendq == M.NO_WAITERS then s.sendq = {} end
+      q_push(s.sendq, { t = t, ch = c.ch, sel = sel, v = c.v })
+    end
   end
   if #list == 0 then
     p.stuck = true
@@ -866,12 +874,12 @@ local channel_mod = {
 local function ext_command(name, ...)
   local t = current_task
   local p = t.p
-  p.tagseq = p.tagseq + 1
-  local tag = p.tagseq
+  local tag = (p.tagseq or 0) + 1
+  p.tagseq = tag
   local r = table.pack(H.command(p.pid, tag, name, ...))
   if r[1] then return table_unpack(r, 2, r.n) end
   M.pending_of(p)[tag] = t
-  p.npending = p.npending + 1
+  p.npending = (p.npending or 0) + 1
   return block()
 end
 
@@ -888,7 +896,7 @@ local function sleep_ns(ns)
   if type(ns) ~= "number" or ns <= 0 then return end
   local t = current_task
   local p = t.p
-  p.npending = p.npending + 1
+  p.npending = (p.npending or 0) + 1
   add_timer(ns / 1e9, function() p.npending = p.npending - 1; wake(t) end, p)
   block()
 end
@@ -1094,7 +1102,7 @@ local function place(p, m)
   else
     local subs = p.subs
     sub = subs and subs[topic]
-    if sub then ch = sub.ch else ch, sub = p.inbox_ch, p.inbox_sub end
+    if sub then ch = sub.ch else ch, sub = p.inbox_ch, M.INBOX_SUB end
   end
   if not ch then return false end
   local s = CS[ch]
@@ -1339,15 +1347,16 @@ end
 -- create a process of this shard; args are already copies owned by the new process
 local function create_process(pid, entry_id, flags, args, ctx)
   local f, err = load_factory(entry_id)
-  -- (mq and pending are made when first needed: most processes never use them)
-  local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, npending = 0, tagseq = 0, ctx = ctx }
+  -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
+  -- ctx, main, inbox_ch); the rest (mq, pending, npending, tagseq, subs, events_ch, ...)
+  -- is added when first needed. Per-process memory: see docs/engine.md.
+  local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, ctx = ctx }
   procs[pid] = p
   if not f then
     fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
     return
   end
   local env = new_env(f)
-  p.env = env
   current = p
   local main, ierr = M.instantiate(f, env)
   if not main then fail_process(p, ierr); return end
@@ -1454,14 +1463,14 @@ local function proc_send(dest, topic, ...)
   if #blob > MAX_MESSAGE then
     return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
   end
-  me.tagseq = me.tagseq + 1
-  local tag = me.tagseq
+  local tag = (me.tagseq or 0) + 1
+  me.tagseq = tag
   local ok, kind, msg = H.post(me.pid, dest, topic, vals.n, blob, tag)
   if ok == "wait" then
     -- a receiver on the Python side pushes back: wait until it takes the message
     local t = current_task
     M.pending_of(me)[tag] = t
-    me.npending = me.npending + 1
+    me.npending = (me.npending or 0) + 1
     local sent, err = block()
     if sent then return true end
     return nil, err
@@ -1522,10 +1531,10 @@ local function proc_exec(id, host, ...)
   end
   local t = current_task
   local p = t.p
-  p.tagseq = p.tagseq + 1
-  local tag = p.tagseq
+  local tag = (p.tagseq or 0) + 1
+  p.tagseq = tag
   M.pending_of(p)[tag] = t
-  p.npending = p.npending + 1
+  p.npending = (p.npending or 0) + 1
   local pid, err = do_spawn(4, { exec_tag = tag }, id, host, ...)
   if pid == nil then
     p.pending[tag] = nil
@@ -1617,7 +1626,6 @@ local process_mod = {
   inbox = function()
     local p = current
     if not p.inbox_ch then
-      p.inbox_sub = M.INBOX_SUB
       p.inbox_ch = owned_channel(p, 0, M.INBOX_SUB)
       reroute(p)
     end
@@ -1732,7 +1740,7 @@ local function start_call(inst, job)
   inst.active = inst.active + 1
   fnseq = fnseq + 1
   local p = { pid = string_format("{%s#lua|0x%05x}", inst.id, fnseq), entry = inst.id, env = inst.env,
-    backlog = 0, ntasks = 0, chanwait = 0, npending = 0, tagseq = 0, ctx = job.ctx }
+    backlog = 0, ntasks = 0, chanwait = 0, ctx = job.ctx }
   p.on_done = function(ok, value, err)
     inst.active = inst.active - 1
     job.on_done(ok, value, err)
@@ -1797,7 +1805,7 @@ local function call_with(opts, target, ...)
   local caller = t.p
   local ctx = merge_ctx(caller.ctx, opts and opts.context)
   local finished = false
-  caller.npending = caller.npending + 1
+  caller.npending = (caller.npending or 0) + 1
   local exec
   exec = run_function(inst, ctx and deepcopy(ctx), copy_args(...), function(ok, value, err)
     if finished then return end
@@ -1980,7 +1988,7 @@ local function check_deadlocks()
   local list = deadlock_check
   deadlock_check = {}
   for _, p in ipairs(list) do
-    if not p.dead and p.stuck and p.chanwait == 0 and p.npending == 0 then
+    if not p.dead and p.stuck and p.chanwait == 0 and (p.npending or 0) == 0 then
       -- nothing runnable for this process either
       local runnable = false
       for i = rq_head, rq_tail do
