@@ -1922,14 +1922,17 @@ local function pull_incoming()
   while true do
     local kind, a, b, c, d, e, f, g = H.pull()
     if kind == nil then return end
-    if kind == 1 then
-      -- message: to, from, topic, blob (a packed value list)
+    if kind == 1 or kind == 7 then
+      -- message: to, from, topic, then a blob (kind 1: a packed value list) or the
+      -- values themselves (kind 7: n and at most two scalars)
       local p = procs[a]
       if p and not p.dead then
         if inbox_full(p) then
           H.log(a, "warn", "inbox full: message dropped", nil)
-        else
+        elseif kind == 1 then
           deliver(p, b, c, decode(d))
+        else
+          deliver(p, b, c, { n = d, e, f })
         end
       end
     elseif kind == 2 then
@@ -1952,16 +1955,6 @@ local function pull_incoming()
         local p = procs[a]
         if p then
           for _, m in ipairs(decode(e)) do deliver(p, f, m.topic, m.vals) end
-        end
-      end
-    elseif kind == 7 then
-      -- message of at most two scalars: to, from, topic, n, v1, v2
-      local p = procs[a]
-      if p and not p.dead then
-        if inbox_full(p) then
-          H.log(a, "warn", "inbox full: message dropped", nil)
-        else
-          deliver(p, b, c, { n = d, e, f })
         end
       end
     elseif kind == 8 then

@@ -168,13 +168,19 @@ return out
     assert same(src, budget=2) == [1000, 800, 700, 500, 400, 200, 100] * 2 + [8, 1, 2, 3]
 
 
-def test_safepoints_are_reached_once_per_budget():
+@pytest.mark.parametrize("src,low,high", [
+    # numeric `for`: one budget per shard (100 in the stand-in), short inner loops add up
+    ("local s = 0 for i = 1, 10000 do s = s + i end return s", 99, 102),
+    ("local s = 0 for i = 1, 100 do for j = 1, 10 do s = s + j end end return s", 9, 12),
+    # `while`/`repeat`: a function starts with 1000 iterations, then 100 per safepoint,
+    # and nested loops spend the same budget (1,000 x (1 + 10) iterations)
+    ("local i = 0 while i < 10000 do i = i + 1 end return i", 89, 92),
+    ("local i = 0 while i < 1000 do i = i + 1 local j = 0 repeat j = j + 1 until j == 10 end return i", 85, 105),
+])
+def test_safepoints_are_reached_once_per_budget(src, low, high):
     r = Runner(100)
-    r.run("local s = 0 for i = 1, 10000 do s = s + i end return s")
-    assert 99 <= r.safepoints <= 102
-    r = Runner(100)
-    r.run("local s = 0 for i = 1, 100 do for j = 1, 10 do s = s + j end end return s")
-    assert 9 <= r.safepoints <= 12  # short inner loops count against the same budget
+    r.run(src)
+    assert low <= r.safepoints <= high
 
 
 def test_unchunked_compilation_has_no_safepoints():
@@ -225,14 +231,3 @@ repeat local t = {} n = n + #t + 1 until n
 return n
 """
     assert same(src) == 2
-
-
-def test_while_loops_share_the_function_budget():
-    r = Runner(100)
-    # a function starts with 1000 iterations; then every 100 (the stand-in's budget)
-    r.run("local i = 0 while i < 10000 do i = i + 1 end return i")
-    assert 89 <= r.safepoints <= 92
-    r = Runner(100)
-    # short inner loops spend the same budget: 1,000 x (1 + 10) iterations
-    r.run("local i = 0 while i < 1000 do i = i + 1 local j = 0 repeat j = j + 1 until j == 10 end return i")
-    assert 85 <= r.safepoints <= 105
