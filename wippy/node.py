@@ -117,7 +117,7 @@ class ProcInfo:
     rare, so they start as shared empty values and become sets/lists on first use."""
 
     __slots__ = ("pid", "shard", "entry", "host", "monitors", "links", "names", "exec_watchers",
-                 "py_watchers", "pending_spawn")
+                 "py_watchers", "started", "pending_spawn")
 
     def __init__(self, pid: str, shard: Any, entry: str, host: str) -> None:
         self.pid, self.shard, self.entry, self.host = pid, shard, entry, host
@@ -126,6 +126,7 @@ class ProcInfo:
         self.names: frozenset | set[str] = _NONE
         self.exec_watchers: tuple | list[tuple[str, int]] = ()
         self.py_watchers: tuple | list[Callable[[ExitResult], None]] = ()
+        self.started = time.time()
         self.pending_spawn: tuple | None = None
 
     def add(self, field: str, value: Any) -> None:
