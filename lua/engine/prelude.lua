@@ -556,7 +556,8 @@ local function block()
 end
 
 ---------------------------------------------------------------------------------------
--- preemption: compiled code calls __wpre() every 1000 loop back-edges of a function;
+-- preemption: compiled code calls __wpre() when a budget of 1000 loop iterations is spent
+-- (per function for while/repeat/generic for, per shard for numeric for: forloop.lua);
 -- a task that has run longer than its slice yields back to the run queue, so one busy
 -- process cannot hold its shard (and the processes sharing it) for long.
 
