@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -226,30 +226,24 @@ def _complete_run_words(ctx: click.Context, param: click.Parameter, incomplete: 
     return [*items, CompletionItem(incomplete, type="dir")]
 
 
-def _complete_process_ids(
-    ctx: click.Context, param: click.Parameter, incomplete: str
-) -> list[CompletionItem]:
+def _entry_ids(incomplete: str, kinds: Container[str]) -> list[CompletionItem]:
+    """Completions: the project's entry IDs of the given kinds that start with `incomplete`."""
     project = _quiet_project()
     if project is None:
         return []
-    return [
-        CompletionItem(e.id)
-        for e in project.entries
-        if e.kind in PROCESS_KINDS and e.id.startswith(incomplete)
-    ]
+    return [CompletionItem(e.id) for e in project.entries if e.kind in kinds and e.id.startswith(incomplete)]
+
+
+def _complete_process_ids(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    return _entry_ids(incomplete, PROCESS_KINDS)
 
 
 def _complete_terminal_ids(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    project = _quiet_project()
-    if project is None:
-        return []
-    return [
-        CompletionItem(e.id)
-        for e in project.entries
-        if e.kind == "terminal.host" and e.id.startswith(incomplete)
-    ]
+    return _entry_ids(incomplete, ("terminal.host",))
 
 
 def _complete_entry_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

@@ -1129,17 +1129,14 @@ local function reroute(p, msgs)
   local mq = p.mq
   if mq == nil and msgs == nil then return end
   local rest = fifo()
-  p.backlog = p.backlog - (mq and (mq.t - mq.h + 1) or 0) - (msgs and (msgs.t - msgs.h + 1) or 0)
-  if mq then
-    for i = mq.h, mq.t do
-      local m = mq[i]
-      if m and not place(p, m) then fifo_put(rest, m) end
-    end
-  end
-  if msgs then
-    for i = msgs.h, msgs.t do
-      local m = msgs[i]
-      if m and not place(p, m) then fifo_put(rest, m) end
+  for pass = 1, 2 do -- the unrouted queue first, then what the caller hands back
+    local q = pass == 1 and mq or msgs
+    if q then
+      p.backlog = p.backlog - (q.t - q.h + 1)
+      for i = q.h, q.t do
+        local m = q[i]
+        if m and not place(p, m) then fifo_put(rest, m) end
+      end
     end
   end
   if rest.h <= rest.t then p.mq = rest else p.mq = nil end
