@@ -10,13 +10,16 @@ about a minute per million here; not part of `bench/run`.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-WIPPY = Path(sys.executable).parent / "wippy"
+# the wippy of this interpreter's venv, else the one on PATH
+_BESIDE = Path(sys.executable).parent / "wippy"
+WIPPY = str(_BESIDE) if _BESIDE.exists() else (shutil.which("wippy") or "wippy")
 
 
 def vmrss_kib(pid: int) -> int:
@@ -29,7 +32,7 @@ def vmrss_kib(pid: int) -> int:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    proc = subprocess.Popen([str(WIPPY), "run", "bench/engine", "bench", "idle", str(n)],
+    proc = subprocess.Popen([WIPPY, "run", "bench/engine", "bench", "idle", str(n)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
     assert proc.stdin is not None and proc.stdout is not None
     rss: dict[str, int] = {}
