@@ -1053,15 +1053,18 @@ function PAYLOAD:transcode(fmt)
   return nil, new_error("Internal", "unsupported payload format: " .. tostring_raw(fmt), false)
 end
 PAYLOAD.__wippy_encode = function(pl) return (pl:data()) end
+-- A message is one table: its values in 1..n, the count in n, and from_ and topic_.
 function MSG:payload()
-  local vals = self.vals
-  if vals.n == 1 then return new_payload(vals[1]) end
+  local n = self.n
+  if n == 1 then return new_payload(self[1]) end
   local t = {}
-  for i = 1, vals.n do t[i] = new_payload(vals[i]) end
+  for i = 1, n do t[i] = new_payload(self[i]) end
   return t
 end
 MSG.__tostring = function(m) return "message(" .. tostring_raw(m.topic_) .. ")" end
-MSG.__wippy_encode = function(m) return { topic = m.topic_, from = m.from_, payload = m.vals } end
+MSG.__wippy_encode = function(m)
+  return { topic = m.topic_, from = m.from_, payload = { n = m.n, table_unpack(m, 1, m.n) } }
+end
 
 local payload_mod = {
   format = { JSON = "json/plain", YAML = "yaml/plain", STRING = "text/plain", BYTES = "application/octet-stream",
@@ -1076,12 +1079,12 @@ local payload_mod = {
 -- the message itself (inbox, and listen with message = true: a queued message is its
 -- own message object, one allocation per message) or its payload values.
 local function msg_value(sub, m)
-  local vals = m.vals
-  if m.topic_ == "@events" then return vals[1] end
+  if m.topic_ == "@events" then return m[1] end
   if sub.message then return m end
-  if vals.n == 1 then return vals[1] end
+  local n = m.n
+  if n == 1 then return m[1] end
   local t = {}
-  for i = 1, vals.n do t[i] = vals[i] end
+  for i = 1, n do t[i] = m[i] end
   return t
 end
 
@@ -1099,29 +1102,47 @@ local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
 
 -- route one message (events channel, a listen subscription, else the inbox): hand it
 -- over now, queue it on its channel, or report that it has no route yet
-local function place(p, m)
-  local topic = m.topic_
-  local ch, sub
-  if topic == "@events" then
-    ch = p.events_ch
-  else
-    local subs = p.subs
-    sub = subs and subs[topic]
-    if sub then ch = sub.ch else ch, sub = p.inbox_ch, M.INBOX_SUB end
+local place
+do
+  local INBOX_SUB = M.INBOX_SUB
+  place = function(p, m)
+    local topic = m.topic_
+    local ch, sub
+    if topic == "@events" then
+      ch = p.events_ch
+    else
+      local subs = p.subs
+      sub = subs and subs[topic]
+      if sub then ch = sub.ch else ch, sub = p.inbox_ch, INBOX_SUB end
+    end
+    if not ch then return false end
+    local s = CS[ch]
+    local pend = s.pend
+    if (pend == nil or pend.h > pend.t) and not s.closed then
+      -- nothing queued before it: a waiting receiver or buffer room takes it now
+      local q = s.recvq
+      local w = q[1]
+      if w ~= nil then
+        if w.t == w and q[2] == nil then
+          -- the usual case, inline: one task parked in a plain receive (its own waiter)
+          q[1] = nil
+          if not w.p.dead then
+            w.an, w.a1, w.a2 = 2, sub == INBOX_SUB and m or msg_value(sub, m), true
+            rq_tail = rq_tail + 1
+            rq[rq_tail] = w
+            return true
+          end
+        end
+        w = q_pop_live(q)
+        if w then finish_recv(w, msg_value(sub, m), true); return true end
+      end
+      if s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
+    end
+    if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
+    fifo_put(pend, m)
+    p.backlog = p.backlog + 1
+    return true
   end
-  if not ch then return false end
-  local s = CS[ch]
-  local pend = s.pend
-  if (pend == nil or pend.h > pend.t) and not s.closed then
-    -- nothing queued before it: a waiting receiver or buffer room takes it now
-    local w = s.recvq[1] and q_pop_live(s.recvq)
-    if w then finish_recv(w, msg_value(sub, m), true); return true end
-    if s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
-  end
-  if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
-  fifo_put(pend, m)
-  p.backlog = p.backlog + 1
-  return true
 end
 
 -- a new route appeared (inbox, events, listen, unlisten): place what was waiting for one
@@ -1145,6 +1166,17 @@ end
 
 local function fail_process(p, err) end -- forward declaration, set below
 
+-- hand message m to process p: routed now, or kept until a route appears
+local function deliver_msg(p, m)
+  if not place(p, m) then
+    local mq = p.mq
+    if mq == nil then mq = fifo(); p.mq = mq end -- (most processes never need one)
+    fifo_put(mq, m)
+    p.backlog = p.backlog + 1
+  end
+end
+
+-- `vals` (a fresh list with n that nobody else holds) becomes the message
 local function deliver(p, from, topic, vals)
   if topic == "@events" then
     local ev = vals[1]
@@ -1153,13 +1185,8 @@ local function deliver(p, from, topic, vals)
       return
     end
   end
-  local m = setmetatable({ from_ = from, topic_ = topic, vals = vals }, MSG)
-  if not place(p, m) then
-    local mq = p.mq
-    if mq == nil then mq = fifo(); p.mq = mq end -- (most processes never need one)
-    fifo_put(mq, m)
-    p.backlog = p.backlog + 1
-  end
+  vals.from_, vals.topic_ = from, topic
+  deliver_msg(p, setmetatable(vals, MSG))
 end
 
 local function owned_channel(p, size, sub)
@@ -1374,11 +1401,10 @@ local function check_topic(topic, verb)
   return nil
 end
 
--- copy message values under the size limit; nil plus an error when they are too big
+-- make a fresh value list (n, 1..n) the receiver's own under the size limit: tables are
+-- deep-copied in place; nil plus an error when the values are too big
 local function copy_list(vals)
-  local c = { n = vals.n }
-  for i = 1, vals.n do c[i] = deepcopy(vals[i]) end
-  return c
+  for i = 1, vals.n do vals[i] = deepcopy(vals[i]) end
 end
 
 local function copy_values(vals)
@@ -1406,13 +1432,13 @@ local function copy_values(vals)
     return vals
   end
   copy_budget = MAX_MESSAGE
-  local ok, copied = pcall(copy_list, vals)
+  local ok, cerr = pcall(copy_list, vals)
   copy_budget = math_huge
-  if ok then return copied end
-  if copied == TOO_BIG then
+  if ok then return vals end
+  if cerr == TOO_BIG then
     return nil, new_error("Invalid", string_format("message exceeds the size limit of %d bytes", MAX_MESSAGE), false)
   end
-  error(copied, 0)
+  error(cerr, 0)
 end
 
 local function inbox_full(target)
@@ -1432,11 +1458,35 @@ end
 -- values that cross to another shard as themselves (Python passes them through)
 local SCALAR = { ["nil"] = true, boolean = true, number = true, string = true }
 
-local function proc_send(dest, topic, ...)
+local proc_send
+do
+local checked = {} -- topics that passed the check (a cache: started afresh at 1,000)
+local nchecked = 0
+local PLAIN = { number = true, boolean = true, ["nil"] = true } -- a value sent as itself
+
+proc_send = function(dest, topic, ...)
+  local target = procs[dest]
+  if target ~= nil and checked[topic] then
+    -- the common case: a checked topic to a process of this shard (procs holds live ones);
+    -- the message is built in one table, its values copied in place when not plain
+    if target.backlog >= MAX_INBOX then
+      return nil, new_error("Unavailable", "inbox full: the receiver has too many unread messages", true)
+    end
+    local m = { n = select("#", ...), from_ = current.pid, topic_ = topic, ... }
+    if m.n ~= 1 or not PLAIN[type(m[1])] then
+      local ok, err = copy_values(m)
+      if not ok then return nil, err end
+    end
+    deliver_msg(target, setmetatable(m, MSG))
+    return true
+  end
   if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end
   if type(topic) ~= "string" or topic == "" or string_byte(topic, 1) == 64 then
     return nil, check_topic(topic, "send")
   end
+  if nchecked >= 1000 then checked, nchecked = {}, 0 end
+  checked[topic] = true
+  nchecked = nchecked + 1
   local me = current
   local vals = table.pack(...)
   local target = procs[dest]
@@ -1480,6 +1530,7 @@ local function proc_send(dest, topic, ...)
   if ok then return true end
   return nil, new_error(kind, msg)
 end
+end
 
 local SPAWN_MONITOR, SPAWN_LINK = 1, 2
 
@@ -1514,7 +1565,8 @@ local function do_spawn(flags, opts, id, host, ...)
     if opts and opts.messages then
       local target = procs[pid]
       for _, m in ipairs(opts.messages) do
-        if target then send_local(target, me.pid, m.topic, m.vals) end
+        -- (a fresh list: the spawner's may be used again and the message owns its list)
+        if target then send_local(target, me.pid, m.topic, { n = m.vals.n, table_unpack(m.vals, 1, m.vals.n) }) end
       end
     end
   elseif args.n <= 2 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and not ctx
