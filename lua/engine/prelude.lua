@@ -776,8 +776,12 @@ end
 function CHAN:receive()
   local s = CS[self]
   if s == nil then error("bad channel", 2) end
-  local got, v, ok = try_recv(self, s)
-  if got then return v, ok end
+  local pend = s.pend
+  if s.bt >= s.bh or s.sendq[1] ~= nil or (pend ~= nil and pend.h <= pend.t) or s.closed then
+    local got, v, ok = try_recv(self, s)
+    if got then return v, ok end
+  end
+  -- nothing to take: park
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
@@ -786,7 +790,7 @@ function CHAN:receive()
   t.t = t
   local q = s.recvq
   q[#q + 1] = t
-  v, ok = co_yield(SYS, BLOCK) -- parked until a sender hands it a value
+  local v, ok = co_yield(SYS, BLOCK) -- parked until a sender hands it a value
   p.chanwait = p.chanwait - 1
   return v, ok
 end
@@ -1011,7 +1015,11 @@ function MSG:from() return self.from_ end
 local PAYLOAD = {}
 PAYLOAD.__index = PAYLOAD
 PAYLOAD.__name = "payload"
-local function new_payload(v, fmt) return setmetatable({ v = v, fmt = fmt or "lua/any" }, PAYLOAD) end
+PAYLOAD.fmt = "lua/any" -- the format of a payload that names none (most: one field per payload)
+local function new_payload(v, fmt)
+  if fmt == nil then return setmetatable({ v = v }, PAYLOAD) end
+  return setmetatable({ v = v, fmt = fmt }, PAYLOAD)
+end
 local function raw_payload(raw, fmt) return setmetatable({ raw = raw, fmt = fmt }, PAYLOAD) end
 PAYLOAD.__tostring = function(pl) return "payload{format=" .. pl.fmt .. "}" end
 local load_module_late -- set once modules can load
@@ -1253,9 +1261,11 @@ local function run_task(t)
     ok, r2, r3 = co_resume(t.co, t.a1)
   else
     local ra = t.ra
+    t.ra = nil
     ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
   end
-  t.an, t.a1, t.a2, t.ra = nil, nil, nil, nil
+  -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
+  t.a1 = nil
   current_task = nil
   if p.dead then return end
   if not ok then
@@ -1266,6 +1276,7 @@ local function run_task(t)
   if r2 == SYS then
     if r3 == PREEMPT then
       -- its time slice ran out: back to the end of the run queue
+      t.an = 0
       rq_tail = rq_tail + 1
       rq[rq_tail] = t
     end
@@ -1286,6 +1297,7 @@ local function run_task(t)
     return
   end
   -- a bare coroutine.yield() in a task: cooperative reschedule
+  t.an = 0
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
 end
@@ -1306,8 +1318,11 @@ local function load_factory(entry_id)
   local fn, err = load("return function(_ENV, ...) " .. code .. "\nend", "=" .. chunkname, "t", {})
   if not fn then return nil, err end
   fn = fn()
-  -- the entry's globals: shared base plus listed modules bound under their names
-  local base = setmetatable({}, { __index = ENV_BASE })
+  -- the entry's globals: a flat copy of the shared base (a global is found in two
+  -- lookups, not through a chain of proxies) plus listed modules under their names;
+  -- processes reach it only as their environment's __index, so it stays unchanged
+  local base = {}
+  for k, v in pairs(ENV_BASE) do base[k] = v end
   local allowed = {}
   if modules then
     for _, name in ipairs(modules) do
@@ -2061,18 +2076,21 @@ function M.run_batch(budget)
   local n = 0
   local started = H.mono()
   while n < budget do
-    if n % 32 == 31 and H.mono() - started > BATCH_TIME then break end
-    if rq_head > rq_tail then
-      pull_incoming()
-      fire_timers()
-      if rq_head > rq_tail then break end
+    for _ = 1, 32 do -- the clock is read after every 32 tasks
+      if rq_head > rq_tail then
+        pull_incoming()
+        fire_timers()
+        if rq_head > rq_tail then goto drained end
+      end
+      local t = rq[rq_head]
+      rq[rq_head] = nil
+      rq_head = rq_head + 1
+      run_task(t)
+      n = n + 1
     end
-    local t = rq[rq_head]
-    rq[rq_head] = nil
-    rq_head = rq_head + 1
-    run_task(t)
-    n = n + 1
+    if H.mono() - started > BATCH_TIME then break end
   end
+  ::drained::
   if rq_head > rq_tail then
     rq_head, rq_tail = 1, 0
     check_deadlocks()
