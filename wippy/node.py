@@ -13,7 +13,6 @@ shard (pushing to a shard's incoming deque is thread-safe and never blocks).
 
 from __future__ import annotations
 
-import itertools
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any
 import msgspec
 
 from wippy.lua.engine.timers import TimerThread
+from wippy.pid import PidGen
 from wippy.relay import Message, Package, RelayError
 
 SPAWN_MONITOR, SPAWN_LINK, SPAWN_EXEC = 1, 2, 4
@@ -112,6 +112,9 @@ class ExitResult:
 _NONE: frozenset = frozenset()
 
 
+PID_BLOCK = 1024  # unique numbers a shard takes at a time for the processes it spawns
+
+
 class ProcInfo:
     """What the node knows of one live process. Links, monitors, names and watchers are
     rare, so they start as shared empty values and become sets/lists on first use."""
@@ -175,7 +178,7 @@ class Node:
         self.hosts: dict[str, Any] = {}  # host id -> Scheduler
         self.suspended_sends = 0  # Lua sends that waited for a full mailbox
         self.commands: dict[str, Callable[..., Any]] = commands if commands is not None else {}
-        self._uniq = itertools.count(1)
+        self._uniq = pidgen if pidgen is not None else PidGen()
         self.timers = TimerThread()
         self.code: Any = None  # CodeStore, set by the runtime
         self.modules: Any = None  # ModuleStore, set by the runtime
@@ -184,14 +187,14 @@ class Node:
 
     # ------------------------------------------------------------------ ids
 
-    def new_pid(self, host: str) -> str:
-        if self.pidgen is not None:
-            uniq = self.pidgen.next_uniq()
-        else:
-            uniq = f"0x{next(self._uniq):05x}"
+    def pid_prefix(self, host: str) -> str:
+        """A PID on ``host`` up to its unique part: ``{host|`` or ``{node@host|``."""
         if self.name and self.name != "local":
-            return f"{{{self.name}@{host}|{uniq}}}"
-        return f"{{{host}|{uniq}}}"
+            return f"{{{self.name}@{host}|"
+        return f"{{{host}|"
+
+    def new_pid(self, host: str) -> str:
+        return f"{self.pid_prefix(host)}{self._uniq.next_uniq()}}}"
 
     def global_module_names(self, scheduler: Any) -> list[str]:
         return list(self.global_modules)
@@ -246,10 +249,29 @@ class Node:
                 self.names[name.decode()] = pid
                 self.procs[pid].add("names", name.decode())
         if target is shard:
-            return pid.encode(), True
+            return pid.encode(), True, scheduler.local_room(shard)
         with self.lock:
             self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)
         return pid.encode(), False
+
+    def register_from_lua(self, shard: Any, batch: bytes | None, want_pids: bool) -> tuple:
+        """Processes a shard spawned on its own host without asking (see the prelude's
+        `REG`): ``batch`` is ``pid\0entry\0pid\0entry...``. Returns how many more the
+        shard may place on itself and, when asked, a block of unique numbers for PIDs."""
+        if batch:
+            parts = batch.decode().split("\0")
+            host = shard.scheduler.name
+            procs = self.procs
+            intern = sys.intern
+            with self.lock:
+                for i in range(0, len(parts), 2):
+                    pid = parts[i]
+                    procs[pid] = ProcInfo(pid, shard, intern(parts[i + 1]), host)
+            shard.processes += len(parts) // 2
+        room = shard.scheduler.local_room(shard)
+        if want_pids:
+            return room, self._uniq.reserve(PID_BLOCK), PID_BLOCK
+        return (room,)
 
     def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None, ctx: bytes | None = None) -> None:
         info = self.procs.get(pid.decode())

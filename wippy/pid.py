@@ -19,18 +19,15 @@ three-part form `{host|x|uniq}` keeps the part after the last pipe. Parsing is c
 (`PID.parse` is memoised) because the relay parses the same few target strings over and
 over; PIDs are immutable so sharing cached instances is safe.
 
-`PidGen` renders an atomic per-runtime counter as `0x` + lowercase hex with at least five
-digits (`0x00001`, ..., `0xfffff`, `0x100000`). `next()` on an `itertools.count` is a
-single C call and therefore atomic under the GIL, so the generator is thread-safe
-without a lock and costs one call plus one format.
-
-XX: under free-threaded CPython (PEP 703) `itertools.count` is still documented as
-thread-safe, but that should be re-checked when we target it.
+`PidGen` renders a per-runtime counter as `0x` + lowercase hex with at least five
+digits (`0x00001`, ..., `0xfffff`, `0x100000`). Numbers are taken under a lock, one at
+a time or in blocks (`reserve`): a shard takes a block and numbers the processes it
+spawns on its own host itself, so PIDs are unique but not in spawn order across shards.
 """
 
 from __future__ import annotations
 
-import itertools
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,15 +88,24 @@ def _parse(text: str) -> PID:
 class PidGen:
     """Thread-safe generator of unique IDs (`0x00001`, ...) and PIDs for one runtime."""
 
-    __slots__ = ("_count", "node")
+    __slots__ = ("_next", "_lock", "node")
 
     def __init__(self, node: str = "", start: int = 1) -> None:
         self.node = node
-        self._count = itertools.count(start)
+        self._next = start
+        self._lock = threading.Lock()
 
     def next_uniq(self) -> str:
-        return f"0x{next(self._count):05x}"
+        return f"0x{self.reserve(1):05x}"
+
+    def reserve(self, count: int) -> int:
+        """Take ``count`` consecutive numbers; returns the first (a shard numbers its own
+        spawns from such a block without asking for each)."""
+        with self._lock:
+            first = self._next
+            self._next = first + count
+        return first
 
     def new(self, host: str) -> PID:
         """A fresh PID on `host` (node = this generator's node, "" for local)."""
-        return PID(self.node, host, f"0x{next(self._count):05x}")
+        return PID(self.node, host, self.next_uniq())

@@ -10,7 +10,8 @@
 -- Crossings into Python go through the host table `H` handed to this chunk:
 --   H.pull()                  next incoming item (see `pull_incoming`)
 --   H.mono()                  monotonic seconds
---   H.spawn(parent, id, host, flags, exec_tag)   -> pid, here | nil, kind, message
+--   H.spawn(parent, id, host, flags, name, exec_tag) -> pid, here[, room] | nil, kind, message
+--   H.register(batch, want_pids)  -> room[, first, count] (see REG: spawns without asking)
 --   H.post(from, to, topic, n, blob)              -> true | nil, kind, message
 --   H.resolve(dest)           -> pid, here | nil, kind, message
 --   H.exit(pid, ok, blob, errblob)                a process finished
@@ -533,6 +534,64 @@ local rq, rq_head, rq_tail = {}, 1, 0
 local current -- process record of the running task
 local current_task
 local deadlock_check = {}
+
+-- Processes this shard spawns on its own host are numbered from a block of unique IDs
+-- the node reserved for it and registered with the node in one call (REG.sync) when the
+-- shard goes idle (see run_batch), or earlier before any call into Python that could
+-- carry a PID out of the shard; one that ends before that never costs a call into
+-- Python. `room`: how many more of them `Scheduler.place` lets this shard keep (-1: not
+-- asked yet).
+local REG = { set = {}, n = 0, age = 0, room = -1, uniq = 1, last = 0, host = nil, prefix = nil }
+
+function REG.sync(want_pids)
+  local parts, k = {}, 0
+  for p in next, REG.set do
+    parts[k + 1] = p.pid
+    parts[k + 2] = p.entry
+    k = k + 2
+  end
+  if k > 0 then REG.set, REG.n = {}, 0 end
+  REG.age = 0
+  local room, first, count = H.register(k > 0 and table_concat(parts, "\0") or nil, want_pids)
+  REG.room = room
+  if first then REG.uniq, REG.last = first, first + count - 1 end
+end
+
+-- whether values about to leave the shard may name a process the node does not know yet:
+-- the PID of a pending process (or a pending caller), a table, or text holding a PID of
+-- this host (all pending PIDs start with REG.prefix; a lone PID not in `procs` is not ours)
+function REG.leaks(...)
+  local prefix = REG.prefix
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    local tv = type(v)
+    if tv == "string" then
+      local at = string_find(v, prefix, 1, true)
+      if at then
+        local p = procs[v]
+        if p then
+          if REG.set[p] then return true end
+        elseif at ~= 1 or #v > #prefix + 12 or string_byte(v, #v) ~= 125 then
+          return true
+        end
+      end
+    elseif tv == "table" or tv == "userdata" then
+      return true
+    end
+  end
+  return false
+end
+
+-- every call that can carry a value out of the shard registers pending spawns first when
+-- it might name one (H.exit: see finish_process)
+for _, name in ipairs({ "spawn", "spawn_args", "spawn_values", "post", "post_values", "resolve",
+  "topology", "names", "command" }) do
+  local f = H[name]
+  H[name] = function(...)
+    if REG.n > 0 and REG.leaks(...) then REG.sync(false) end
+    return f(...)
+  end
+end
 
 local function wake(t, ...)
   -- make a parked task runnable with the values its blocking call returns
@@ -1222,6 +1281,13 @@ local function finish_process(p, ok, value, err)
     -- a function execution: its result goes back to the caller inside this shard
     return p.on_done(ok, value, err)
   end
+  if REG.set[p] then
+    -- spawned in this batch and never registered: nobody outside the shard knows it
+    p.reported = true
+    REG.set[p] = nil
+    REG.n = REG.n - 1
+    return
+  end
   -- release what the process holds
   local okflag = ok and true or false
   local eok, vk, vv = pcall(export, value)
@@ -1231,6 +1297,8 @@ local function finish_process(p, ok, value, err)
   end
   local errblob = nil
   if err ~= nil then errblob = encode(to_error(err, "Internal")) end
+  -- an exit value or error can carry a PID to whoever watches
+  if REG.n > 0 and REG.leaks(vv, errblob) then REG.sync(false) end
   p.reported = true
   H.exit(p.pid, okflag, vk, vv, errblob)
 end
@@ -1388,14 +1456,35 @@ function M.instantiate(f, env)
   return fn
 end
 
--- create a process of this shard; args are already copies owned by the new process
-local function create_process(pid, entry_id, flags, args, ctx)
+-- a PID for a process spawned on this shard's own host, taken without a call into
+-- Python, or nil (not a process entry, or placement wants it elsewhere: ask the node)
+function REG.take(entry_id)
+  if REG.room == 0 then return nil end
+  local f = load_factory(entry_id)
+  if f == nil or f.kind ~= "process.lua" then return nil end
+  if REG.uniq > REG.last or REG.room < 0 then
+    REG.sync(true)
+    if REG.room <= 0 then return nil end
+  end
+  local n = REG.uniq
+  REG.uniq = n + 1
+  REG.room = REG.room - 1
+  return REG.prefix .. string_format("0x%05x}", n)
+end
+
+-- create a process of this shard; args are already copies owned by the new process;
+-- `unreg`: its PID came from REG.take (the node learns of it at the next REG.sync)
+local function create_process(pid, entry_id, flags, args, ctx, unreg)
   local f, err = load_factory(entry_id)
   -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
   -- ctx, main, inbox_ch); the rest (mq, pending, npending, tagseq, subs, events_ch, ...)
   -- is added when first needed. Per-process memory: see docs/engine.md.
   local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, ctx = ctx }
   procs[pid] = p
+  if unreg then
+    REG.set[p] = true
+    REG.n = REG.n + 1
+  end
   if not f then
     fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
     return
@@ -1563,19 +1652,29 @@ local function do_spawn(flags, opts, id, host, ...)
     for k, v in pairs(opts.context) do merged[k] = deepcopy(v) end
     ctx = merged
   end
-  local pid, here, msg = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
-  if pid == nil then return nil, new_error(here, msg) end
+  local pid, here, extra
+  local unreg = false
+  if flags == 0 and name == nil and host == REG.host then
+    pid = REG.take(id)
+    unreg = pid ~= nil
+    here = unreg
+  end
+  if not unreg then
+    pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
+    if pid == nil then return nil, new_error(here, extra) end
+    if here == true then REG.room = extra end
+  end
   if here == true then
     local copied, cerr = copy_values(args)
     if not copied then
-      -- the child is registered already: end it before it runs
+      -- the child has its PID already: end it before it runs
       copied = { n = 0 }
-      create_process(pid, id, flags, copied, nil)
+      create_process(pid, id, flags, copied, nil, unreg)
       if procs[pid] then fail_process(procs[pid], cerr) end
       current = me
       return nil, cerr
     end
-    create_process(pid, id, flags, copied, ctx and deepcopy(ctx))
+    create_process(pid, id, flags, copied, ctx and deepcopy(ctx), unreg)
     current = me
     if opts and opts.messages then
       local target = procs[pid]
@@ -2097,6 +2196,13 @@ function M.run_batch(budget)
   end
   current, current_task, slice_task = nil, nil, nil -- keep nothing of a finished process alive
   local more = rq_head <= rq_tail
+  if REG.n > 0 then
+    -- registered when the shard goes idle or after a few batches (nobody outside can
+    -- address them before: every crossing registers first), so the short-lived children
+    -- of a burst of spawns usually end unregistered
+    REG.age = REG.age + 1
+    if not more or REG.age >= 4 then REG.sync(false) end
+  end
   local nxt = theap[1]
   while nxt and (not nxt.live or (nxt.p and nxt.p.dead)) do
     theap_pop()
@@ -2118,6 +2224,10 @@ function M.oom()
     collectgarbage()
     if p.on_done then
       p.on_done(false, nil, new_error("Internal", "not enough memory"))
+    elseif REG.set[p] then
+      p.reported = true
+      REG.set[p] = nil
+      REG.n = REG.n - 1
     else
       p.reported = true
       H.exit(p.pid, false, 0, nil, encode(new_error("Internal", "not enough memory")))
@@ -2162,6 +2272,9 @@ M.rt = rt
 local native_modules = { funcs = funcs_mod }
 load_module_late = function(name) return M.load_module(name) end
 
+local SEALED_MODULES = { time = true, json = true, yaml = true, base64 = true, hash = true, uuid = true,
+  io = true, logger = true }
+
 function M.load_module(name)
   local m = module_tables[name]
   if m ~= nil then return m end
@@ -2172,6 +2285,19 @@ function M.load_module(name)
   end
   local src, pyfuncs = H.module(name)
   if src == nil then return nil end
+  -- a module's Python functions may carry a PID out of the shard or read the node's view
+  -- of its processes: pending spawns are registered first (not for modules whose values
+  -- stay in the process or only reach a log or the terminal)
+  if not SEALED_MODULES[name] then
+    for k, f in pairs(pyfuncs) do
+      if type(f) == "userdata" then
+        pyfuncs[k] = function(...)
+          if REG.n > 0 then REG.sync(false) end
+          return f(...)
+        end
+      end
+    end
+  end
   local chunk, err = load(src, "=module:" .. name, "t", shard_globals)
   if not chunk then error("module " .. name .. ": " .. tostring_raw(err)) end
   local tbl = chunk(pyfuncs, rt)
@@ -2186,7 +2312,8 @@ local function restricted_os()
   }
 end
 
-function M.setup(global_modules, types_lib, wfor)
+function M.setup(global_modules, types_lib, wfor, host, pid_prefix)
+  REG.host, REG.prefix = host, pid_prefix
   -- stdlib copies with the reference's compat names
   local math_t = {}
   for k, v in pairs(math) do math_t[k] = v end

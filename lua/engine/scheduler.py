@@ -152,11 +152,8 @@ class Scheduler:
             return shards[0]
         if self.limits.placement == "spread":
             return min(shards, key=lambda s: s.processes)
-        total = sum(s.processes for s in shards)
         local = spawner is not None and spawner.scheduler is self
-        # a local spawner may run a little ahead of the average (its children stay with
-        # it); spawns from outside move on as soon as a shard is above its share
-        cap = total / len(shards) * 1.25 + (4 if local else 0)
+        cap = self._cap(local)
         target = (spawner.fill_target or spawner) if local else shards[self._fill]
         if target.processes > cap:
             target = min(shards, key=lambda s: s.processes)
@@ -165,6 +162,27 @@ class Scheduler:
         else:
             self._fill = target.index
         return target
+
+    def local_room(self, shard: Shard) -> int:
+        """How many more processes a spawner on ``shard`` may place on it before `place`
+        has to choose again: the shard spawns that many on its own host without a call
+        into Python (it registers them in batches)."""
+        shards = self.shards
+        if len(shards) == 1:
+            return 1 << 40
+        if self.limits.placement == "spread" or (shard.fill_target or shard) is not shard:
+            return 0
+        cap = self._cap(True)
+        if shard.processes > cap:
+            return 0
+        return int(cap - shard.processes) + 1
+
+    def _cap(self, local: bool) -> float:
+        """The most processes a fill target may hold before `place` moves on: its share
+        plus 25 %. A local spawner may run 4 further ahead (its children stay with it);
+        spawns from outside move on as soon as a shard is above its share."""
+        shards = self.shards
+        return sum(s.processes for s in shards) / len(shards) * 1.25 + (4 if local else 0)
 
     def stats(self) -> dict:
         return {

@@ -151,7 +151,9 @@ class Shard:
         src = types_source()
         types_lib = loader(src.encode(), b"=types", None) if src else None
         wfor = loader(forloop_source().encode(), b"=forloop", prelude.wpre)
-        prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib, wfor)
+        host = self.scheduler.name
+        prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib, wfor,
+                      host.encode(), node.pid_prefix(host).encode())
 
     def _host_table(self) -> Any:
         node = self.node
@@ -176,6 +178,7 @@ class Shard:
             "post": node.post_from_lua,
             "post_values": node.post_values_from_lua,
             "spawn_values": node.deliver_spawn_values,
+            "register": lambda batch, want_pids: node.register_from_lua(self, batch, want_pids),
             "resolve": lambda dest: node.resolve_from_lua(self, dest),
             "exit": lambda pid, ok, vk, vv, err: node.process_exited(self, pid, ok, vk, vv, err),
             "topology": node.topology_from_lua,

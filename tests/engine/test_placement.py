@@ -53,3 +53,30 @@ def test_spread_puts_each_child_on_the_least_loaded_shard() -> None:
     parent = sched.shards[0]
     parent.processes = 1
     assert [spawn(sched, parent), spawn(sched, parent)] == [1, 0]
+
+
+def test_local_room_is_a_count_place_keeps_on_the_spawner() -> None:
+    # a shard spawns `local_room` processes on itself without asking place(): place
+    # would have kept every one of them there
+    for start in (1, 3, 10, 37, 200):
+        sched = scheduler(2)
+        me, other = sched.shards
+        me.processes, other.processes = start, start
+        room = sched.local_room(me)
+        assert room > 0
+        assert [spawn(sched, me) for _ in range(room)] == [0] * room
+
+
+def test_no_local_room_when_placement_fills_another_shard() -> None:
+    sched = scheduler(2)
+    me, other = sched.shards
+    me.processes = 50
+    assert sched.local_room(me) == 0  # above its share: place would move on
+    assert spawn(sched, me) == 1
+    assert sched.local_room(me) == 0  # its fill target is the other shard now
+    assert scheduler(2, "spread").local_room(scheduler(2).shards[0]) == 0
+
+
+def test_a_single_shard_host_has_room_for_any_number() -> None:
+    sched = scheduler(1)
+    assert sched.local_room(sched.shards[0]) >= 1 << 30

@@ -67,6 +67,14 @@ def test_pid_parse_errors(text: str, message: str) -> None:
     assert str(ei.value) == message
 
 
+def test_pidgen_blocks_for_shards_never_overlap_single_ids() -> None:
+    gen = PidGen()
+    assert gen.next_uniq() == "0x00001"
+    assert gen.reserve(1024) == 2  # a shard numbers 2..1025 itself
+    assert gen.next_uniq() == "0x00402"
+    assert gen.reserve(8) == 0x403
+
+
 def test_pidgen_format_and_threads() -> None:
     gen = PidGen()
     assert gen.next_uniq() == "0x00001"
