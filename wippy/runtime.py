@@ -14,9 +14,9 @@ resumes the process).
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-import gc
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
