@@ -251,7 +251,8 @@ class Runtime:
     def forget_code(self, entry_id: str) -> None:
         for scheduler in self.node.hosts.values():
             for shard in scheduler.shards:
-                shard.push((6, entry_id.encode()))
+                if shard.built:  # (one built later loads the new code anyway)
+                    shard.push((6, entry_id.encode()))
 
     async def boot(self, nursery: trio.Nursery) -> list[str]:
         self.nursery = nursery

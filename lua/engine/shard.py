@@ -131,18 +131,20 @@ class Shard:
         self.next_deadline: float | None = None
         self.fill_target: Shard | None = None  # where this shard's spawns go (Scheduler.place)
         self.last_worker = -1
-        limits = scheduler.limits
-        self.runtime = lupa.LuaRuntime(
-            encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False,
-            max_memory=limits.max_memory or None,
-        )
-        self._build()
-        self.lua.set_limits(limits.slice_ms / 1000.0, limits.max_message, limits.max_inbox)
+        # the Lua state is made by the first batch (on a worker thread): a host's shards
+        # that never get a process cost no Lua state, and boot does not wait for them
+        self.built = False
+        self.runtime: Any = None
+        self.lua: Any = None
 
     # ------------------------------------------------------------------ setup
 
     def _build(self) -> None:
-        rt = self.runtime
+        limits = self.scheduler.limits
+        self.runtime = rt = lupa.LuaRuntime(
+            encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False,
+            max_memory=limits.max_memory or None,
+        )
         node = self.node
         loader = rt.eval("function(src, name, arg) return assert(load(src, name, 't'))(arg) end")
         prelude = loader(prelude_source().encode(), b"=prelude", self._host_table())
@@ -154,6 +156,8 @@ class Shard:
         host = self.scheduler.name
         prelude.setup(to_lua(rt, node.global_module_names(self.scheduler)), types_lib, wfor,
                       host.encode(), node.pid_prefix(host).encode())
+        prelude.set_limits(limits.slice_ms / 1000.0, limits.max_message, limits.max_inbox)
+        self.built = True
 
     def _host_table(self) -> Any:
         node = self.node
@@ -217,6 +221,8 @@ class Shard:
             self.state = RUNNING
             self.dirty = False
         try:
+            if not self.built:
+                self._build()
             more, deadline, _n = self._run_batch(budget)
         except lupa.LuaMemoryError:
             self._recover_memory()
