@@ -1030,8 +1030,9 @@ local function resume_through(co, ...)
   return table_unpack(r, 1, r.n)
 end
 
-local function spawn_task(p, fn, ...)
-  local t = { co = co_create(fn), p = p, an = -1, ra = table.pack(...) }
+-- a new task of process p running fn; `args` (a list with n, or nil) is what it gets
+local function spawn_task(p, fn, args)
+  local t = { co = co_create(fn), p = p, an = args and -1 or 0, ra = args }
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
@@ -1493,7 +1494,8 @@ local function create_process(pid, entry_id, flags, args, ctx, unreg)
   current = p
   local main, ierr = M.instantiate(f, env)
   if not main then fail_process(p, ierr); return end
-  p.main = spawn_task(p, main, table_unpack(args, 1, args.n or #args))
+  if args.n == nil then args.n = #args end
+  p.main = spawn_task(p, main, args)
 end
 
 ---------------------------------------------------------------------------------------
@@ -1916,7 +1918,7 @@ local function start_call(inst, job)
   end
   job.exec = p
   procs[p.pid] = p
-  p.main = spawn_task(p, inst.fn, table_unpack(job.args, 1, job.args.n))
+  p.main = spawn_task(p, inst.fn, job.args)
 end
 
 pump_calls = function(inst)
