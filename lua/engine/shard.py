@@ -133,13 +133,15 @@ class Shard:
         self.last_worker = -1
         # the Lua state is made by the first batch (on a worker thread): a host's shards
         # that never get a process cost no Lua state, and boot does not wait for them
+        # (the scheduler builds its first shard at once)
         self.built = False
         self.runtime: Any = None
         self.lua: Any = None
 
     # ------------------------------------------------------------------ setup
 
-    def _build(self) -> None:
+    def build(self) -> None:
+        """Make the Lua state: the prelude, the types library, the loop helper."""
         limits = self.scheduler.limits
         self.runtime = rt = lupa.LuaRuntime(
             encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False,
@@ -222,7 +224,7 @@ class Shard:
             self.dirty = False
         try:
             if not self.built:
-                self._build()
+                self.build()
             more, deadline, _n = self._run_batch(budget)
         except lupa.LuaMemoryError:
             self._recover_memory()
