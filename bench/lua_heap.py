@@ -45,6 +45,8 @@ def main() -> int:
             if sched.terminal:
                 continue
             for shard in sched.shards:
+                if not shard.built:  # (a shard makes its Lua state at its first batch)
+                    continue
                 gc = shard.runtime.eval("collectgarbage")
                 found += gc(b"count")
                 gc(b"collect")
