@@ -1578,7 +1578,13 @@ proc_send = function(dest, topic, ...)
     if target.backlog >= MAX_INBOX then
       return nil, new_error("Unavailable", "inbox full: the receiver has too many unread messages", true)
     end
-    local m = { n = select("#", ...), from_ = current.pid, topic_ = topic, ... }
+    local n = select("#", ...)
+    local m
+    if n == 1 then -- (sized at once: a constructor ending in `...` grows its array later)
+      m = { (...), n = 1, from_ = current.pid, topic_ = topic }
+    else
+      m = { n = n, from_ = current.pid, topic_ = topic, ... }
+    end
     if m.n ~= 1 or not PLAIN[type(m[1])] then
       local ok, err = copy_values(m)
       if not ok then return nil, err end
