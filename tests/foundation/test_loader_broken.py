@@ -96,3 +96,18 @@ def test_project_error_message_lists_every_problem() -> None:
     with pytest.raises(ProjectError) as info:
         load_project(find_project(BROKEN / "several_errors"))
     assert str(info.value).count("\n") == len(CASES["several_errors"]) - 1
+
+
+def test_a_yaml_error_is_worded_by_the_python_parser(tmp_path: Path) -> None:
+    # definition files are parsed with libyaml when PyYAML has it; its message for a tab
+    # leaves the character out, so a rejected file is parsed again in Python for it
+    (tmp_path / "wippy.lock").write_text("directories:\n  modules: .wippy\n  src: ./src\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "_index.yaml").write_text('version: "1.0"\nnamespace: app\nentries:\n\t- name: x\n')
+    with pytest.raises(ProjectError) as info:
+        load_project(find_project(tmp_path))
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == ("src/_index.yaml", 4)
+    assert problem.message == (
+        "invalid YAML: while scanning for the next token, found character '\\t' that cannot start any token"
+    )
