@@ -115,9 +115,6 @@ class Scheduler:
         self.stopped = False
         self.workers = [Worker(self, i) for i in range(nworkers)]
         self.shards = [Shard(self, i) for i in range(nshards)]
-        # the first shard's Lua state is made now, so a host whose limits leave no room
-        # for it fails at boot; the others are made by their first batch (Shard._build)
-        self.shards[0].build()
         self._fill = 0
 
     def start(self) -> None:

@@ -54,6 +54,9 @@ def _placement(value: object) -> str:
     return str(value)
 
 
+MIN_MAX_MEMORY = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class HostLimits:
     """Containment settings of one process host (the `host:` block of its entry).
@@ -81,8 +84,12 @@ class HostLimits:
             value = host.get(key)
             return default if value is None else parse_size(value)
 
+        max_memory = size("max_memory", 0)
+        if 0 < max_memory < MIN_MAX_MEMORY:
+            # a shard's own runtime (prelude, libraries) takes about 1 MB before any process
+            raise ValueError(f"host.max_memory must be at least 4MB, not {host.get('max_memory')!r}")
         return cls(
-            max_memory=size("max_memory", 0),
+            max_memory=max_memory,
             max_message=size("max_message_size", 64 * 1024 * 1024),
             max_inbox=int(host.get("max_inbox", 1_000_000)),
             slice_ms=float(host.get("slice_ms", 1.0)),
@@ -133,7 +140,7 @@ class Shard:
         self.last_worker = -1
         # the Lua state is made by the first batch (on a worker thread): a host's shards
         # that never get a process cost no Lua state, and boot does not wait for them
-        # (the scheduler builds its first shard at once)
+        # (HostLimits refuses a memory limit too small for the runtime itself)
         self.built = False
         self.runtime: Any = None
         self.lua: Any = None

@@ -180,3 +180,12 @@ def test_ctrl_c_stops_a_looping_exec_run_with_130_and_no_traceback(project):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_a_memory_limit_below_the_runtimes_own_needs_is_refused_at_boot(project):
+    # shards make their Lua state when first used, so the limit is checked up front
+    index = INDEX.replace("max_memory: 48MB", "max_memory: 1MB")
+    r = project({"_index.yaml": index, "main.lua": "return {main = function() return 0 end}", **FILES}).run("t:main")
+    assert r.rc == 2
+    assert "t:small: host.max_memory must be at least 4MB, not '1MB'" in r.err
+    assert "Traceback" not in r.err
