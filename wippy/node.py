@@ -238,7 +238,7 @@ class Node:
         if name is not None:
             existing = self.names.get(name.decode())
             if existing is not None and existing in self.procs:
-                return existing.encode(), False
+                return existing.encode(), 0  # already running: its arguments stay as they are
         pid = self.new_pid(host_id)
         target = scheduler.place(shard)
         info = self._register(pid, target, entry_id, host_id, parent_pid, flags)
@@ -275,17 +275,19 @@ class Node:
 
     def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None, ctx: bytes | None = None) -> None:
         info = self.procs.get(pid.decode())
-        if info is None:
+        if info is None or info.pending_spawn is None:
             return
         parent, entry_id, flags = info.pending_spawn
+        info.pending_spawn = None
         info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode(), ctx))
 
     def deliver_spawn_values(self, pid: bytes, n: int, v1: Any = None, v2: Any = None) -> None:
         """Spawn arguments that are at most two scalars: they cross as themselves (no msgpack)."""
         info = self.procs.get(pid.decode())
-        if info is None:
+        if info is None or info.pending_spawn is None:
             return
         _parent, entry_id, flags = info.pending_spawn
+        info.pending_spawn = None
         info.shard.push((8, pid, entry_id.encode(), flags, n, v1, v2))
 
     def spawn(

@@ -10,7 +10,8 @@
 -- Crossings into Python go through the host table `H` handed to this chunk:
 --   H.pull()                  next incoming item (see `pull_incoming`)
 --   H.mono()                  monotonic seconds
---   H.spawn(parent, id, host, flags, name, exec_tag) -> pid, here[, room] | nil, kind, message
+--   H.spawn(parent, id, host, flags, name, exec_tag) -> pid, here[, room] | pid, 0 (name taken)
+--                                                      | nil, kind, message
 --   H.register(batch, want_pids)  -> room[, first, count] (see REG: spawns without asking)
 --   H.post(from, to, topic, n, blob)              -> true | nil, kind, message
 --   H.resolve(dest)           -> pid, here | nil, kind, message
@@ -1670,6 +1671,7 @@ local function do_spawn(flags, opts, id, host, ...)
   if not unreg then
     pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
     if pid == nil then return nil, new_error(here, extra) end
+    if here == 0 then return pid end -- the name's process runs already
     if here == true then REG.room = extra end
   end
   if here == true then

@@ -170,3 +170,47 @@ def test_the_node_lists_and_watches_children_spawned_a_moment_ago(project):
     r = project(sources(MAIN_LIST, LISTER, CHILD, index)).run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["listed 5, exit of first true"]
+
+
+# spawning under a name already taken returns that process; it must not start the
+# entry again under the same PID (it used to, with the second call's arguments, on a
+# shard of another host)
+NAMED_CHILD = """
+local function main(report: string, tag: string): integer
+    local inbox = process.inbox()
+    while true do
+        inbox:receive()
+        process.send(report, "tag", tag)
+    end
+end
+return { main = main }
+"""
+
+MAIN_NAMED = """
+local io = require("io")
+local time = require("time")
+local function main(): integer
+    local me = process.pid()
+    local inbox = process.inbox()
+    local sp = process.with_options({}):with_name("svc")
+    local a = sp:spawn("t:child", "t:b", me, "first")
+    local b = sp:spawn("t:child", "t:b", me, "second")
+    process.send(b, "who")
+    local got = {}
+    while true do
+        local r = channel.select({ inbox:case_receive(), time.after("300ms"):case_receive() })
+        if r.channel ~= inbox then break end
+        got[#got + 1] = r.value:payload():data()
+    end
+    io.print(tostring(a == b) .. " " .. table.concat(got, ","))
+    return 0
+end
+return { main = main }
+"""
+
+
+def test_a_spawn_under_a_taken_name_returns_the_running_process(project):
+    index = INDEX.replace("modules: [io, system]}", "modules: [io, time]}")
+    r = project(sources(MAIN_NAMED, COORDINATOR, NAMED_CHILD, index)).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["true first"]
