@@ -226,7 +226,11 @@ class Node:
         flags: int,
         name: bytes | None,
         exec_tag: int | None = None,
+        *values: Any,
     ) -> tuple:
+        """A spawn from Lua. ``values`` (n, v1, v2: at most two scalar arguments), when
+        given, go with a spawn on another shard at once (``pid, False, True``); otherwise
+        the caller delivers the arguments with spawn_args."""
         # one str per entry and host name, shared by every process record (not one per spawn)
         entry_id, host_id = sys.intern(entry.decode()), sys.intern(host.decode())
         scheduler = self.hosts.get(host_id)
@@ -250,8 +254,12 @@ class Node:
                 self.procs[pid].add("names", name.decode())
         if target is shard:
             return pid.encode(), True, scheduler.local_room(shard)
+        if values:
+            n, v1, v2 = (*values, None, None)[:3]
+            target.push((8, pid.encode(), entry, flags, n, v1, v2))
+            return pid.encode(), False, True
         with self.lock:
-            self.procs[pid].pending_spawn = (parent_pid, entry_id, flags)
+            info.pending_spawn = (parent_pid, entry_id, flags)
         return pid.encode(), False
 
     def register_from_lua(self, shard: Any, batch: bytes | None, want_pids: bool) -> tuple:
@@ -280,15 +288,6 @@ class Node:
         parent, entry_id, flags = info.pending_spawn
         info.pending_spawn = None
         info.shard.push((3, pid, entry_id.encode(), flags, args, messages, parent.encode(), ctx))
-
-    def deliver_spawn_values(self, pid: bytes, n: int, v1: Any = None, v2: Any = None) -> None:
-        """Spawn arguments that are at most two scalars: they cross as themselves (no msgpack)."""
-        info = self.procs.get(pid.decode())
-        if info is None or info.pending_spawn is None:
-            return
-        _parent, entry_id, flags = info.pending_spawn
-        info.pending_spawn = None
-        info.shard.push((8, pid, entry_id.encode(), flags, n, v1, v2))
 
     def spawn(
         self,

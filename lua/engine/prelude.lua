@@ -544,17 +544,26 @@ local deadlock_check = {}
 -- asked yet).
 local REG = { set = {}, n = 0, age = 0, room = -1, uniq = 1, last = 0, host = nil, prefix = nil }
 
-function REG.sync(want_pids)
-  local parts, k = {}, 0
-  for p in next, REG.set do
-    parts[k + 1] = p.pid
-    parts[k + 2] = p.entry
-    k = k + 2
+-- register the pending processes (unless `keep`: only new PIDs are wanted) and learn
+-- the room left; `want_pids`: take a new block of unique numbers too
+function REG.sync(want_pids, keep)
+  local blob = nil
+  if not keep then
+    local parts, k = {}, 0
+    for p in next, REG.set do
+      parts[k + 1] = p.pid
+      parts[k + 2] = p.entry
+      k = k + 2
+    end
+    if k > 0 then
+      blob = table_concat(parts, "\0")
+      REG.set, REG.n = {}, 0
+    end
+    REG.age = 0
   end
-  if k > 0 then REG.set, REG.n = {}, 0 end
-  REG.age = 0
-  local room, first, count = H.register(k > 0 and table_concat(parts, "\0") or nil, want_pids)
-  REG.room = room
+  local room, first, count = H.register(blob, want_pids)
+  room = room - REG.n -- (the node does not count the pending ones yet)
+  REG.room = room > 0 and room or 0
   if first then REG.uniq, REG.last = first, first + count - 1 end
 end
 
@@ -585,7 +594,7 @@ end
 
 -- every call that can carry a value out of the shard registers pending spawns first when
 -- it might name one (H.exit: see finish_process)
-for _, name in ipairs({ "spawn", "spawn_args", "spawn_values", "post", "post_values", "resolve",
+for _, name in ipairs({ "spawn", "spawn_args", "post", "post_values", "resolve",
   "topology", "names", "command" }) do
   local f = H[name]
   H[name] = function(...)
@@ -1465,7 +1474,7 @@ function REG.take(entry_id)
   local f = load_factory(entry_id)
   if f == nil or f.kind ~= "process.lua" then return nil end
   if REG.uniq > REG.last or REG.room < 0 then
-    REG.sync(true)
+    REG.sync(true, true)
     if REG.room <= 0 then return nil end
   end
   local n = REG.uniq
@@ -1668,10 +1677,17 @@ local function do_spawn(flags, opts, id, host, ...)
     unreg = pid ~= nil
     here = unreg
   end
+  -- at most two scalar arguments go with the request (a spawn elsewhere needs no second call)
+  local scalars = args.n <= 2 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and not ctx
+      and not (opts and opts.messages)
   if not unreg then
-    pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
+    if scalars then
+      pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag, args.n, args[1], args[2])
+    else
+      pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
+    end
     if pid == nil then return nil, new_error(here, extra) end
-    if here == 0 then return pid end -- the name's process runs already
+    if here == 0 or (here == false and extra == true) then return pid end -- name taken, or started
     if here == true then REG.room = extra end
   end
   if here == true then
@@ -1693,9 +1709,6 @@ local function do_spawn(flags, opts, id, host, ...)
         if target then send_local(target, me.pid, m.topic, { n = m.vals.n, table_unpack(m.vals, 1, m.vals.n) }) end
       end
     end
-  elseif args.n <= 2 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and not ctx
-      and not (opts and opts.messages) then
-    H.spawn_values(pid, args.n, args[1], args[2]) -- scalars cross as themselves
   else
     H.spawn_args(pid, encode(args), opts and opts.messages and encode(opts.messages) or nil,
       ctx and encode(ctx) or nil)

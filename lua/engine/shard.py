@@ -184,13 +184,12 @@ class Shard:
             "pull": pull,
             "mono": mono,
             "wall_ns": time.time_ns,
-            "spawn": lambda parent, entry, host, flags, name=None, exec_tag=None: node.spawn_from_lua(
-                self, parent, entry, host, flags, name, exec_tag
+            "spawn": lambda parent, entry, host, flags, name=None, exec_tag=None, *values: node.spawn_from_lua(
+                self, parent, entry, host, flags, name, exec_tag, *values
             ),
             "spawn_args": lambda pid, args, msgs=None, ctx=None: node.deliver_spawn_args(pid, args, msgs, ctx),
             "post": node.post_from_lua,
             "post_values": node.post_values_from_lua,
-            "spawn_values": node.deliver_spawn_values,
             "register": lambda batch, want_pids: node.register_from_lua(self, batch, want_pids),
             "resolve": lambda dest: node.resolve_from_lua(self, dest),
             "exit": lambda pid, ok, vk, vv, err: node.process_exited(self, pid, ok, vk, vv, err),
