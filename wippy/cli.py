@@ -19,6 +19,7 @@ that ``lint``, ``entries``, ``registry``, ``init`` and ``completion`` work witho
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
 import traceback
@@ -298,6 +299,8 @@ def main(ctx: click.Context, **flags: Any) -> None:
       wippy registry list -k 'process.*'
       eval "$(wippy completion bash)"      # shell completion
     """
+    # a crash inside the native layers (Lua, lupa) prints every thread's Python stack
+    faulthandler.enable()
     ctx.obj = _merge_flags(ctx, **flags)
 
 
