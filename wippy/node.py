@@ -579,3 +579,7 @@ class Node:
         for scheduler in self.hosts.values():
             scheduler.stop()
         self.timers.stop()
+        # a batch ends within milliseconds; a worker blocked in a terminal read is left
+        deadline = time.monotonic() + 0.5
+        for scheduler in self.hosts.values():
+            scheduler.join(deadline)

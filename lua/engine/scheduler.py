@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -125,6 +126,15 @@ class Scheduler:
         self.stopped = True
         with self.cond:
             self.cond.notify_all()
+
+    def join(self, deadline: float) -> None:
+        """Wait until the stopped workers have left their loop (at most until ``deadline``,
+        a time.monotonic() value): a worker still inside Lua while the interpreter shuts
+        down and frees the Lua states would crash the process."""
+        for worker in self.workers:
+            thread = worker.thread
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def submit(self, shard: Shard) -> None:
         self.global_q.append(shard)
