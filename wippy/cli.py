@@ -19,6 +19,7 @@ that ``lint``, ``entries``, ``registry``, ``init`` and ``completion`` work witho
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import sys
@@ -300,7 +301,9 @@ def main(ctx: click.Context, **flags: Any) -> None:
       eval "$(wippy completion bash)"      # shell completion
     """
     # a crash inside the native layers (Lua, lupa) prints every thread's Python stack
-    faulthandler.enable()
+    # (not when stderr has no file descriptor, as under click's test runner)
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        faulthandler.enable()
     ctx.obj = _merge_flags(ctx, **flags)
 
 
