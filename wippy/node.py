@@ -228,7 +228,7 @@ class Node:
         exec_tag: int | None = None,
         *values: Any,
     ) -> tuple:
-        """A spawn from Lua. ``values`` (n, v1, v2: at most two scalar arguments), when
+        """A spawn from Lua. ``values`` (n, v1, v2, v3: at most three scalar arguments), when
         given, go with a spawn on another shard at once (``pid, False, True``); otherwise
         the caller delivers the arguments with spawn_args."""
         # one str per entry and host name, shared by every process record (not one per spawn)
@@ -255,8 +255,8 @@ class Node:
         if target is shard:
             return pid.encode(), True, scheduler.local_room(shard)
         if values:
-            n, v1, v2 = (*values, None, None)[:3]
-            target.push((8, pid.encode(), entry, flags, n, v1, v2))
+            n, v1, v2, v3 = (*values, None, None, None)[:4]
+            target.push((8, pid.encode(), entry, flags, n, v1, v2, v3))
             return pid.encode(), False, True
         with self.lock:
             info.pending_spawn = (parent_pid, entry_id, flags)

@@ -358,10 +358,15 @@ encode_into = function(buf, v, depth)
     if enc then
       return encode_into(buf, enc(v), depth)
     end
+    -- a sequence (every key an integer 1..n) is an array; anything else a map (a value
+    -- list {n = 3, "a", nil, x} has as many keys as its border: it must stay a map)
     local n = rawlen(v)
-    local count = 0
-    for _ in next, v do count = count + 1 end
-    if count == n and n > 0 then
+    local count, seq = 0, true
+    for k in next, v do
+      count = count + 1
+      if seq and (math_type(k) ~= "integer" or k < 1 or k > n) then seq = false end
+    end
+    if seq and count == n and n > 0 then
       encode_array_header(buf, n)
       for i = 1, n do encode_into(buf, rawget(v, i), depth + 1) end
     elseif count == 0 then
@@ -1677,12 +1682,13 @@ local function do_spawn(flags, opts, id, host, ...)
     unreg = pid ~= nil
     here = unreg
   end
-  -- at most two scalar arguments go with the request (a spawn elsewhere needs no second call)
-  local scalars = args.n <= 2 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and not ctx
-      and not (opts and opts.messages)
+  -- at most three scalar arguments go with the request (a spawn elsewhere needs no second call)
+  local scalars = args.n <= 3 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and SCALAR[type(args[3])]
+      and not ctx and not (opts and opts.messages)
   if not unreg then
     if scalars then
-      pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag, args.n, args[1], args[2])
+      pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag, args.n, args[1], args[2],
+        args[3])
     else
       pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag)
     end
@@ -2149,8 +2155,8 @@ local function pull_incoming()
         end
       end
     elseif kind == 8 then
-      -- spawn with at most two scalar arguments: pid, entry id, flags, n, v1, v2
-      create_process(a, b, c, { n = d, e, f }, nil)
+      -- spawn with at most three scalar arguments: pid, entry id, flags, n, v1, v2, v3
+      create_process(a, b, c, { n = d, e, f, g }, nil)
     elseif kind == 4 then
       -- terminate: pid, reason
       local p = procs[a]

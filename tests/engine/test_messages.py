@@ -385,9 +385,9 @@ entries:
 # reports the types and values it was spawned with, then echoes every message back as
 # a description of its values (type and text of each, "nil" kept in place)
 ECHO = """
-local function describe(n, a, b)
+local function describe(n, a, b, c)
     local out = {}
-    local vals = { a, b }
+    local vals = { a, b, c }
     for i = 1, n do
         local v = vals[i]
         local t = math.type(v) or type(v)
@@ -397,10 +397,10 @@ local function describe(n, a, b)
     return table.concat(out, " ")
 end
 
-local function main(a, b)
+local function main(a, b, c)
     local inbox = process.inbox()
     local m = inbox:receive()
-    process.send(m:from(), "spawned", describe(2, a, b))
+    process.send(m:from(), "spawned", describe(3, a, b, c))
     while true do
         m = inbox:receive()
         if m:topic() == "stop" then return 0 end
@@ -420,7 +420,7 @@ return { main = main }
 COORD = """
 local function main(parent)
     local inbox = process.inbox()
-    local pid = process.spawn("t:echo", "t:spread", "bin\\0\\255", 2.0)
+    local pid = process.spawn("t:echo", "t:spread", "bin\\0\\255", nil, 2.0)
     process.send(pid, "hello")
     local lines = { inbox:receive():payload():data() }
     local cases = {
@@ -455,7 +455,7 @@ def test_scalar_values_keep_their_types_across_shards(project):
     assert r.rc == 0, r.err
     # (integral floats print without ".0", as the reference prints them)
     assert r.out.splitlines() == [
-        "string:62696e00ff float:2",
+        "string:62696e00ff nil:nil float:2",
         "integer:1",
         "integer:-7",
         "float:9.007199254741e+15",
@@ -468,3 +468,51 @@ def test_scalar_values_keep_their_types_across_shards(project):
         "integer:1 float:2",
         "string:78 boolean:false",
     ]
+
+
+# a value list with a hole whose key count equals its border ({n = 3, "a", nil, x}) used
+# to be encoded as a plain array, losing n and the values after the hole
+HOLES_INDEX = SPREAD_INDEX.replace(
+    "  - {name: echo, kind: process.lua, source: file://echo.lua, method: main}",
+    "  - {name: echo, kind: process.lua, source: file://echo.lua, method: main}\n"
+    "  - {name: holes, kind: process.lua, source: file://holes.lua, method: main}",
+)
+
+HOLES = """
+local function main(parent, a, b, c)
+    local inbox = process.inbox()
+    process.send(parent, "args", type(a) .. " " .. type(b) .. " " .. type(c) .. " " .. tostring(c and c[1]))
+    local m = inbox:receive()
+    local p = m:payload()
+    process.send(parent, "msg", #p .. " " .. type(p[1]:data()) .. " " .. type(p[2]:data()) .. " " .. type(p[3]:data()))
+    return 0
+end
+return { main = main }
+"""
+
+HOLES_COORD = """
+local function main(parent)
+    local inbox = process.inbox()
+    local pid = process.spawn("t:holes", "t:spread", process.pid(), "a", nil, { 7 })
+    local lines = { inbox:receive():payload():data() }
+    process.send(pid, "m", "x", nil, { 1 })
+    lines[2] = inbox:receive():payload():data()
+    process.send(parent, "done", table.concat(lines, "\\n"))
+end
+return { main = main }
+"""
+
+
+def test_a_value_list_with_a_hole_crosses_shards_whole(project):
+    main = """
+    return {main = function()
+        process.spawn("t:coord", "t:spread", process.pid())
+        io.print(process.inbox():receive():payload():data())
+        return 0
+    end}
+    """
+    files = {"_index.yaml": HOLES_INDEX, "main.lua": main, "coord.lua": HOLES_COORD, "echo.lua": ECHO,
+             "holes.lua": HOLES}
+    r = project(files).run("t:main")
+    assert r.rc == 0, r.err
+    assert r.out.splitlines() == ["string nil table 7", "3 string nil table"]
