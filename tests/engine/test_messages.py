@@ -443,16 +443,25 @@ return { main = main }
 """
 
 
-def test_scalar_values_keep_their_types_across_shards(project):
-    main = """
-    return {main = function()
-        process.spawn("t:coord", "t:spread", process.pid())
-        io.print(process.inbox():receive():payload():data())
-        return 0
-    end}
-    """
-    r = project({"_index.yaml": SPREAD_INDEX, "main.lua": main, "coord.lua": COORD, "echo.lua": ECHO}).run("t:main")
+# the terminal starts a coordinator on the spread host and prints what it reports
+SPREAD_MAIN = """
+return {main = function()
+    process.spawn("t:coord", "t:spread", process.pid())
+    io.print(process.inbox():receive():payload():data())
+    return 0
+end}
+"""
+
+
+def run_coord(project, index: str, coord: str, **files: str):
+    r = project({"_index.yaml": index, "main.lua": SPREAD_MAIN, "coord.lua": coord, "echo.lua": ECHO,
+                 **files}).run("t:main")
     assert r.rc == 0, r.err
+    return r
+
+
+def test_scalar_values_keep_their_types_across_shards(project):
+    r = run_coord(project, SPREAD_INDEX, COORD)
     # (integral floats print without ".0", as the reference prints them)
     assert r.out.splitlines() == [
         "string:62696e00ff nil:nil float:2",
@@ -504,15 +513,5 @@ return { main = main }
 
 
 def test_a_value_list_with_a_hole_crosses_shards_whole(project):
-    main = """
-    return {main = function()
-        process.spawn("t:coord", "t:spread", process.pid())
-        io.print(process.inbox():receive():payload():data())
-        return 0
-    end}
-    """
-    files = {"_index.yaml": HOLES_INDEX, "main.lua": main, "coord.lua": HOLES_COORD, "echo.lua": ECHO,
-             "holes.lua": HOLES}
-    r = project(files).run("t:main")
-    assert r.rc == 0, r.err
+    r = run_coord(project, HOLES_INDEX, HOLES_COORD, **{"holes.lua": HOLES})
     assert r.out.splitlines() == ["string nil table 7", "3 string nil table"]
