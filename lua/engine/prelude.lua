@@ -1587,12 +1587,10 @@ local PLAIN = { number = true, boolean = true, ["nil"] = true } -- a value sent 
 
 proc_send = function(dest, topic, ...)
   local target = procs[dest]
-  if target ~= nil and checked[topic] then
-    -- the common case: a checked topic to a process of this shard (procs holds live ones);
-    -- the message is built in one table, its values copied in place when not plain
-    if target.backlog >= MAX_INBOX then
-      return nil, new_error("Unavailable", "inbox full: the receiver has too many unread messages", true)
-    end
+  if target ~= nil and checked[topic] and target.backlog < MAX_INBOX then
+    -- the common case: a checked topic to a process of this shard (procs holds live ones)
+    -- with room in its inbox; the message is built in one table, its values copied in
+    -- place when not plain (a full inbox takes the path below, through send_local)
     local n = select("#", ...)
     local m
     if n == 1 then -- (sized at once: a constructor ending in `...` grows its array later)
@@ -1682,11 +1680,10 @@ local function do_spawn(flags, opts, id, host, ...)
     unreg = pid ~= nil
     here = unreg
   end
-  -- at most three scalar arguments go with the request (a spawn elsewhere needs no second call)
-  local scalars = args.n <= 3 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and SCALAR[type(args[3])]
-      and not ctx and not (opts and opts.messages)
   if not unreg then
-    if scalars then
+    -- at most three scalar arguments go with the request (a spawn elsewhere needs no second call)
+    if args.n <= 3 and SCALAR[type(args[1])] and SCALAR[type(args[2])] and SCALAR[type(args[3])]
+        and not ctx and not (opts and opts.messages) then
       pid, here, extra = H.spawn(me.pid, id, host, flags, name, opts and opts.exec_tag, args.n, args[1], args[2],
         args[3])
     else
