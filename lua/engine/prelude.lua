@@ -19,6 +19,7 @@
 --   H.topology(op, pid, target, extra)            -> true | nil, kind, message
 --   H.command(pid, tag, name, ...)                -> true, values... (done) | false (pending)
 --   H.chunk(entry_id)          -> code, chunkname, method, modules, imports
+--   H.shareable(dump)          -> whether processes may share one instantiation (sharing.py)
 --   H.log(pid, level, message, fields_blob)
 -- Blobs are msgpack strings made by `encode` below; scalars cross as themselves.
 local H = ...
@@ -1420,6 +1421,9 @@ local function load_factory(entry_id)
   end
   f = { fn = fn, method = method or "main", base = base, allowed = allowed, imports = imports, kind = kind,
     pool_limit = pool_limit }
+  -- a process chunk whose instantiations nobody could tell apart is run once and shared
+  -- by every process of the entry (lua/engine/sharing.py); `main` holds its entry function
+  if kind == "process.lua" and not imports then f.share = H.shareable(string.dump(fn)) end
   base.require = make_require(allowed)
   f.env_mt = { __index = base, __metatable = false }
   factories[entry_id] = f
@@ -1505,10 +1509,14 @@ local function create_process(pid, entry_id, flags, args, ctx, unreg)
     fail_process(p, new_error("NotFound", tostring_raw(err or "factory not found")))
     return
   end
-  local env = new_env(f)
-  current = p
-  local main, ierr = M.instantiate(f, env)
-  if not main then fail_process(p, ierr); return end
+  local main = f.main
+  if main == nil then
+    current = p
+    local ierr
+    main, ierr = M.instantiate(f, new_env(f))
+    if not main then fail_process(p, ierr); return end
+    if f.share then f.main = main end
+  end
   if args.n == nil then args.n = #args end
   p.main = spawn_task(p, main, args)
 end
@@ -1602,7 +1610,9 @@ proc_send = function(dest, topic, ...)
       local ok, err = copy_values(m)
       if not ok then return nil, err end
     end
-    deliver_msg(target, setmetatable(m, MSG))
+    -- (a C function called low in the frame: see "Stack depth" in docs/engine.md)
+    setmetatable(m, MSG)
+    deliver_msg(target, m)
     return true
   end
   if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end

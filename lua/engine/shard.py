@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua54 as lupa
 
 from wippy.lua.engine.convert import to_lua
+from wippy.lua.engine.sharing import can_share
 
 if TYPE_CHECKING:
     from wippy.lua.engine.scheduler import Scheduler
@@ -197,6 +198,7 @@ class Shard:
             "names": node.names_from_lua,
             "command": lambda pid, tag, name, *args: node.command(self, pid, tag, name, args),
             "chunk": lambda entry_id: node.code.chunk_for_lua(self.runtime, entry_id),
+            "shareable": can_share,
             "module": lambda name: node.modules.for_lua(self, name),
             "log": lambda pid, level, message, fields: node.lua_log(pid, level, message, fields),
         }
