@@ -735,22 +735,20 @@ CHAN.__metatable = false
 -- (waiter queues hold task records, and an owned channel knows its process).
 local CS = setmetatable({}, { __mode = "k" })
 
--- the send queue of a channel nobody has blocked sending to (most of them: every inbox);
--- never written, a real queue replaces it on the first blocked send
-M.NO_WAITERS = {}
-
 local function new_channel(size)
   if size ~= nil and (type(size) ~= "number" or size < 0) then
     error("channel size must be a non-negative number", 3)
   end
   size = math_floor(size or 0)
   local ch = setmetatable({}, CHAN)
-  -- an unbuffered channel never touches buf; five fields (eight with an owner) keep the
-  -- state table at eight hash slots: inboxes are per process, so this is per-process memory
+  -- Only a buffered channel has a buffer and its indices (bh, bt; read after `cap > 0`);
+  -- the send queue (sendq) is made when someone first blocks sending. An unbuffered
+  -- channel's state is two fields, an inbox's four (with owner and sub): four hash slots,
+  -- and inboxes are per-process memory.
   if size > 0 then
-    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {}, sendq = M.NO_WAITERS }
+    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {} }
   else
-    CS[ch] = { cap = 0, bh = 1, bt = 0, recvq = {}, sendq = M.NO_WAITERS }
+    CS[ch] = { cap = 0, recvq = {} }
   end
   return ch
 end
@@ -805,19 +803,20 @@ local function try_send(ch, v)
   if s.closed then return false end
   local w = s.recvq[1] and q_pop_live(s.recvq)
   if w then finish_recv(w, v, true); return true end
-  if s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
+  if s.cap > 0 and s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
   return false
 end
 
 -- non-blocking receive attempt; returns got, value, ok
 local function try_recv(ch, s)
-  if s.bt >= s.bh then
+  local sq = s.sendq
+  if s.cap > 0 and s.bt >= s.bh then
     local v = buf_pop(s)
-    local w = s.sendq[1] and q_pop_live(s.sendq)
+    local w = sq and sq[1] and q_pop_live(sq)
     if w then buf_push(s, w.v); finish_send(w, true) end
     return true, v, true
   end
-  local w = s.sendq[1] and q_pop_live(s.sendq)
+  local w = sq and sq[1] and q_pop_live(sq)
   if w then finish_send(w, true); return true, w.v, true end
   local pend = s.pend
   if pend and pend.h <= pend.t then
@@ -840,7 +839,7 @@ function CHAN:send(v)
   local t = current_task
   local p = t.p
   p.chanwait = p.chanwait + 1
-  if s.sendq == M.NO_WAITERS then s.sendq = {} end
+  if s.sendq == nil then s.sendq = {} end
   q_push(s.sendq, { t = t, v = v, ch = self })
   local ok, err = block()
   p.chanwait = p.chanwait - 1
@@ -852,7 +851,8 @@ function CHAN:receive()
   local s = CS[self]
   if s == nil then error("bad channel", 2) end
   local pend = s.pend
-  if s.bt >= s.bh or s.sendq[1] ~= nil or (pend ~= nil and pend.h <= pend.t) or s.closed then
+  if (s.cap > 0 and s.bt >= s.bh) or (s.sendq ~= nil and s.sendq[1] ~= nil) or (pend ~= nil and pend.h <= pend.t)
+      or s.closed then
     local got, v, ok = try_recv(self, s)
     if got then return v, ok end
   end
@@ -879,10 +879,11 @@ local function close_channel(ch)
     finish_recv(w, nil, false)
     w = q_pop_live(s.recvq)
   end
-  w = q_pop_live(s.sendq)
+  local sq = s.sendq
+  w = sq and q_pop_live(sq)
   while w do
     if w.sel then finish_send(w, false) else wake(w.t, nil, "send on closed channel") end
-    w = q_pop_live(s.sendq)
+    w = q_pop_live(sq)
   end
 end
 
@@ -931,7 +932,7 @@ local function channel_select(cases)
     local s = CS[c.ch]
     if c.recv then q_push(s.recvq, { t = t, ch = c.ch, sel = sel })
     else
-      if s.sendq == M.NO_WAITERS then s.sendq = {} end
+      if s.sendq == nil then s.sendq = {} end
       q_push(s.sendq, { t = t, ch = c.ch, sel = sel, v = c.v })
     end
   end
@@ -1140,7 +1141,7 @@ PAYLOAD.__wippy_encode = function(pl) return (pl:data()) end
 -- A message is one table: its values in 1..n, the count in n, and from_ and topic_.
 function MSG:payload()
   local n = self.n
-  if n == 1 then return new_payload(self[1]) end
+  if n == 1 then return setmetatable({ v = self[1] }, PAYLOAD) end -- (new_payload, inline)
   local t = {}
   for i = 1, n do t[i] = new_payload(self[i]) end
   return t
@@ -1220,7 +1221,7 @@ do
         w = q_pop_live(q)
         if w then finish_recv(w, msg_value(sub, m), true); return true end
       end
-      if s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
+      if s.cap > 0 and s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
     end
     if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
     fifo_put(pend, m)
@@ -1612,7 +1613,7 @@ proc_send = function(dest, topic, ...)
     end
     -- (a C function called low in the frame: see "Stack depth" in docs/engine.md)
     setmetatable(m, MSG)
-    deliver_msg(target, m)
+    if not place(target, m) then deliver_msg(target, m) end -- (no route yet: it keeps it)
     return true
   end
   if dest == nil or topic == nil then error("send requires at least destination and topic arguments", 2) end
