@@ -2220,7 +2220,9 @@ function M.run_batch(budget)
       end
       local t = rq[rq_head]
       rq[rq_head] = nil
-      rq_head = rq_head + 1
+      -- (an emptied queue starts again at 1: a task woken by the one that runs now, as in
+      -- ping-pong or a ring, reuses the slot instead of adding a key to the table)
+      if rq_head == rq_tail then rq_head, rq_tail = 1, 0 else rq_head = rq_head + 1 end
       run_task(t)
       n = n + 1
     end
