@@ -1087,12 +1087,16 @@ local coroutine_mod = {
 local MSG = {}
 MSG.__index = MSG
 MSG.__name = "message"
-function MSG:topic() return self.topic_ end
-function MSG:from() return self.from_ end
+-- A message is one table, all in its array part (no key to hash when it is made):
+-- { topic, from, n, value 1, ..., value n }.
+function MSG:topic() return self[1] end
+function MSG:from() return self[2] end
 local PAYLOAD = {}
 PAYLOAD.__index = PAYLOAD
 PAYLOAD.__name = "payload"
 PAYLOAD.fmt = "lua/any" -- the format of a payload that names none (most: one field per payload)
+-- a payload holds its value in v (or its encoded form in raw) and a format; nothing in
+-- its array part (`#payload` is 0: code tells one payload from a list of them that way)
 local function new_payload(v, fmt)
   if fmt == nil then return setmetatable({ v = v }, PAYLOAD) end
   return setmetatable({ v = v, fmt = fmt }, PAYLOAD)
@@ -1138,17 +1142,16 @@ function PAYLOAD:transcode(fmt)
   return nil, new_error("Internal", "unsupported payload format: " .. tostring_raw(fmt), false)
 end
 PAYLOAD.__wippy_encode = function(pl) return (pl:data()) end
--- A message is one table: its values in 1..n, the count in n, and from_ and topic_.
 function MSG:payload()
-  local n = self.n
-  if n == 1 then return setmetatable({ v = self[1] }, PAYLOAD) end -- (new_payload, inline)
+  local n = self[3]
+  if n == 1 then return setmetatable({ v = self[4] }, PAYLOAD) end -- (new_payload, inline)
   local t = {}
-  for i = 1, n do t[i] = new_payload(self[i]) end
+  for i = 1, n do t[i] = new_payload(self[i + 3]) end
   return t
 end
-MSG.__tostring = function(m) return "message(" .. tostring_raw(m.topic_) .. ")" end
+MSG.__tostring = function(m) return "message(" .. tostring_raw(m[1]) .. ")" end
 MSG.__wippy_encode = function(m)
-  return { topic = m.topic_, from = m.from_, payload = { n = m.n, table_unpack(m, 1, m.n) } }
+  return { topic = m[1], from = m[2], payload = { n = m[3], table_unpack(m, 4, 3 + m[3]) } }
 end
 
 local payload_mod = {
@@ -1164,12 +1167,12 @@ local payload_mod = {
 -- the message itself (inbox, and listen with message = true: a queued message is its
 -- own message object, one allocation per message) or its payload values.
 local function msg_value(sub, m)
-  if m.topic_ == "@events" then return m[1] end
+  if m[1] == "@events" then return m[4] end
   if sub.message then return m end
-  local n = m.n
-  if n == 1 then return m[1] end
+  local n = m[3]
+  if n == 1 then return m[4] end
   local t = {}
-  for i = 1, n do t[i] = m[i] end
+  for i = 1, n do t[i] = m[i + 3] end
   return t
 end
 
@@ -1191,7 +1194,7 @@ local place
 do
   local INBOX_SUB = M.INBOX_SUB
   place = function(p, m)
-    local topic = m.topic_
+    local topic = m[1]
     local ch, sub
     if topic == "@events" then
       ch = p.events_ch
@@ -1270,8 +1273,10 @@ local function deliver(p, from, topic, vals)
       return
     end
   end
-  vals.from_, vals.topic_ = from, topic
-  deliver_msg(p, setmetatable(vals, MSG))
+  local n = vals.n
+  local m
+  if n == 1 then m = { topic, from, 1, vals[1] } else m = { topic, from, n, table_unpack(vals, 1, n) } end
+  deliver_msg(p, setmetatable(m, MSG))
 end
 
 local function owned_channel(p, size, sub)
@@ -1598,18 +1603,22 @@ proc_send = function(dest, topic, ...)
   local target = procs[dest]
   if target ~= nil and checked[topic] and target.backlog < MAX_INBOX then
     -- the common case: a checked topic to a process of this shard (procs holds live ones)
-    -- with room in its inbox; the message is built in one table, its values copied in
-    -- place when not plain (a full inbox takes the path below, through send_local)
+    -- with room in its inbox; a message of one plain value (or a string) is built at once,
+    -- others after copying their values (a full inbox takes the path below, through
+    -- send_local)
     local n = select("#", ...)
     local m
-    if n == 1 then -- (sized at once: a constructor ending in `...` grows its array later)
-      m = { (...), n = 1, from_ = current.pid, topic_ = topic }
-    else
-      m = { n = n, from_ = current.pid, topic_ = topic, ... }
+    if n == 1 then
+      local tv = type((...))
+      if PLAIN[tv] or (tv == "string" and #(...) <= MAX_MESSAGE) then
+        m = { topic, current.pid, 1, (...) } -- (sized at once: no copy, nothing to measure)
+      end
     end
-    if m.n ~= 1 or not PLAIN[type(m[1])] then
-      local ok, err = copy_values(m)
+    if m == nil then
+      local vals = { n = n, ... }
+      local ok, err = copy_values(vals)
       if not ok then return nil, err end
+      m = { topic, current.pid, n, table_unpack(vals, 1, n) }
     end
     -- (a C function called low in the frame: see "Stack depth" in docs/engine.md)
     setmetatable(m, MSG)
