@@ -1110,7 +1110,8 @@ local function module_fn(name, fn)
 end
 local TEXT_FORMATS = { ["json/plain"] = "json", ["yaml/plain"] = "yaml" }
 function PAYLOAD:data()
-  if self.raw == nil then return self.v end
+  local v = self.v
+  if v ~= nil or self.raw == nil then return v end
   local codec = TEXT_FORMATS[self.fmt]
   if codec then
     local v, err = module_fn(codec, "decode")(self.raw)
@@ -1206,12 +1207,13 @@ do
     if not ch then return false end
     local s = CS[ch]
     local pend = s.pend
-    if (pend == nil or pend.h > pend.t) and not s.closed then
-      -- nothing queued before it: a waiting receiver or buffer room takes it now
+    if pend == nil or pend.h > pend.t then
+      -- nothing queued before it: a waiting receiver or buffer room takes it now (a
+      -- closed channel has no receiver waiting: closing wakes them all)
       local q = s.recvq
       local w = q[1]
       if w ~= nil then
-        if w.t == w and q[2] == nil then
+        if w.t == w and #q == 1 then
           -- the usual case, inline: one task parked in a plain receive (its own waiter)
           q[1] = nil
           if not w.p.dead then
@@ -1224,7 +1226,7 @@ do
         w = q_pop_live(q)
         if w then finish_recv(w, msg_value(sub, m), true); return true end
       end
-      if s.cap > 0 and s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
+      if s.cap > 0 and not s.closed and s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
     end
     if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
     fifo_put(pend, m)
@@ -1503,9 +1505,10 @@ end
 local function create_process(pid, entry_id, flags, args, ctx, unreg)
   local f, err = load_factory(entry_id)
   -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
-  -- ctx, main, inbox_ch); the rest (mq, pending, npending, tagseq, subs, events_ch, ...)
-  -- is added when first needed. Per-process memory: see docs/engine.md.
-  local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, ctx = ctx }
+  -- dead, main, inbox_ch; `dead` is there from the start because every wake-up reads it,
+  -- and reading a missing field costs more); the rest (ctx, mq, pending, npending,
+  -- tagseq, subs, events_ch, ...) is added when first needed. See docs/engine.md.
+  local p = { pid = pid, entry = entry_id, backlog = 0, ntasks = 0, chanwait = 0, dead = false, ctx = ctx }
   procs[pid] = p
   if unreg then
     REG.set[p] = true
