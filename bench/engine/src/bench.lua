@@ -59,6 +59,11 @@ local function main(kind, a, b)
         local tc = run_coordinator("cpu", "app:two_workers", n1, "app:two_workers")
         line = string.format("cpu1_s=%.4f cpu2_s=%.4f cpu_ratio=%.3f cores1=%.2f cores2=%.2f coord_%s",
             t1, t2, t1 / t2, cores1, cores2, tc)
+    elseif kind == "spawn" then
+        -- on the process host (placement spreads the children over its two shards), then
+        -- by a coordinator on a one-shard host spawning there
+        local one = run_coordinator("spawn", n1, "app:single", "app:single")
+        line = run_coordinator("spawn", n1) .. " spawn1_us=" .. one:match("spawn_us=([%d.]+)")
     else
         line = run_coordinator(kind, n1, n2)
     end

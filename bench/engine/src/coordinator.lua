@@ -25,7 +25,7 @@ end
 -- it has run once and reported back (the peers in bench/peers do the same)
 local WINDOW = 1000
 
-local function spawn_windows(n, mode)
+local function spawn_windows(n, mode, host)
     local inbox = process.inbox()
     local me = process.pid()
     local spawn = process.spawn
@@ -35,7 +35,7 @@ local function spawn_windows(n, mode)
         local w = left < WINDOW and left or WINDOW
         local c0 = now()
         for _ = 1, w do
-            local pid, err = spawn(CHILD, HOST, mode, me)
+            local pid, err = spawn(CHILD, host or HOST, mode, me)
             if not pid then error(err) end
         end
         calls = calls + (now() - c0)
@@ -45,9 +45,9 @@ local function spawn_windows(n, mode)
     return calls
 end
 
-local function bench_spawn(n)
+local function bench_spawn(n, host)
     local t0, c0 = now(), clock()
-    local calls = spawn_windows(n, "exit")
+    local calls = spawn_windows(n, "exit", host)
     local t1 = now()
     return string.format("spawn_us=%.4f spawn_call_us=%.4f n=%d", (t1 - t0) / 1000 / n, calls / 1000 / n, n)
         .. span(t0, c0)
@@ -161,7 +161,7 @@ end
 
 local function main(terminal, kind, a, b)
     local line
-    if kind == "spawn" then line = bench_spawn(a)
+    if kind == "spawn" then line = bench_spawn(a, b)
     elseif kind == "idle" then line = bench_idle(a)
     elseif kind == "pingpong" then line = bench_pingpong(a)
     elseif kind == "ring" then
