@@ -110,13 +110,21 @@ class _Reader:
         return p
 
 
+# signature, version 5.4, official format, LUAC_DATA, sizes of Instruction, lua_Integer
+# and lua_Number (the dump's own integer and float checks follow)
+_HEADER = b"\x1bLua\x54\x00\x19\x93\r\n\x1a\n\x04\x08\x08"
+
+
 def _load(dump: bytes) -> _Proto:
-    if dump[:5] != b"\x1bLuaT":
-        raise ValueError("not a Lua 5.4 dump")
+    if not dump.startswith(_HEADER):
+        raise ValueError("not a dump of this Lua 5.4")
     r = _Reader(dump)
-    r.i = 4 + 1 + 1 + 6 + 3 + 8 + 8  # signature, version, format, data, sizes, int, float
+    r.i = len(_HEADER) + 8 + 8  # LUAC_INT, LUAC_NUM
     r.byte()  # number of upvalues of the main function
-    return r.function()
+    top = r.function()
+    if r.i != len(dump):  # read as anything else than exactly this format: do not trust it
+        raise ValueError("unexpected dump layout")
+    return top
 
 
 def _fields(i: int) -> tuple[int, int, int, int]:

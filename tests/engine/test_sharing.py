@@ -131,6 +131,16 @@ def test_what_is_not_a_dump_is_not_shared():
     assert not can_share(b"\x1bLuaT\x00garbage")
 
 
+def test_a_dump_read_as_another_layout_is_not_trusted():
+    rt = lupa.LuaRuntime(encoding=None)
+    code = compile_source(SHARED["local functions"], "t.lua").code
+    fn = rt.eval("load")(("return function(_ENV, ...) " + code + "\nend").encode(), b"=t", b"t", rt.table())
+    dump = rt.eval("string.dump")(fn())
+    assert can_share(dump)
+    assert not can_share(dump + b"\x00")  # bytes left over
+    assert not can_share(dump[:-1])  # cut short
+
+
 INDEX = """
 version: "1.0"
 namespace: t
