@@ -1497,7 +1497,7 @@ function REG.take(entry_id)
   local n = REG.uniq
   REG.uniq = n + 1
   REG.room = REG.room - 1
-  return REG.prefix .. string_format("0x%05x}", n)
+  return string_format("%s0x%05x}", REG.prefix, n)
 end
 
 -- create a process of this shard; args are already copies owned by the new process;
