@@ -551,20 +551,28 @@ local deadlock_check = {}
 local REG = { set = {}, n = 0, age = 0, room = -1, uniq = 1, last = 0, host = nil, prefix = nil }
 
 -- register the pending processes (unless `keep`: only new PIDs are wanted) and learn
--- the room left; `want_pids`: take a new block of unique numbers too
-function REG.sync(want_pids, keep)
+-- the room left; `want_pids`: take a new block of unique numbers too; `started_only`:
+-- leave those that have not run yet for a later sync (a burst of short-lived children
+-- waiting in the run queue mostly ends before it)
+function REG.sync(want_pids, keep, started_only)
   local blob = nil
   if not keep then
     local parts, k = {}, 0
+    local left, nleft = nil, 0
     for p in next, REG.set do
-      parts[k + 1] = p.pid
-      parts[k + 2] = p.entry
-      k = k + 2
+      local t = started_only and p.main
+      if t and t.ra ~= nil and t.an == -1 then -- (its first resume still holds its arguments)
+        if left == nil then left = {} end
+        left[p] = true
+        nleft = nleft + 1
+      else
+        parts[k + 1] = p.pid
+        parts[k + 2] = p.entry
+        k = k + 2
+      end
     end
-    if k > 0 then
-      blob = table_concat(parts, "\0")
-      REG.set, REG.n = {}, 0
-    end
+    if k > 0 then blob = table_concat(parts, "\0") end
+    if k > 0 or left then REG.set, REG.n = left or {}, nleft end
     REG.age = 0
   end
   local room, first, count = H.register(blob, want_pids)
@@ -2252,7 +2260,7 @@ function M.run_batch(budget)
     -- address them before: every crossing registers first), so the short-lived children
     -- of a burst of spawns usually end unregistered
     REG.age = REG.age + 1
-    if not more or REG.age >= 4 then REG.sync(false) end
+    if not more or REG.age >= 4 then REG.sync(false, false, more) end
   end
   local nxt = theap[1]
   while nxt and (not nxt.live or (nxt.p and nxt.p.dead)) do
