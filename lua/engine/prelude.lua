@@ -558,21 +558,20 @@ function REG.sync(want_pids, keep, started_only)
   local blob = nil
   if not keep then
     local parts, k = {}, 0
-    local left, nleft = nil, 0
-    for p in next, REG.set do
+    local set = REG.set
+    for p in next, set do
       local t = started_only and p.main
-      if t and t.ra ~= nil and t.an == -1 then -- (its first resume still holds its arguments)
-        if left == nil then left = {} end
-        left[p] = true
-        nleft = nleft + 1
-      else
+      if not (t and t.ra ~= nil and t.an == -1) then -- (a first resume still holds its arguments)
         parts[k + 1] = p.pid
         parts[k + 2] = p.entry
         k = k + 2
+        if started_only then set[p] = nil end -- (clearing a field while next() walks is allowed)
       end
     end
-    if k > 0 then blob = table_concat(parts, "\0") end
-    if k > 0 or left then REG.set, REG.n = left or {}, nleft end
+    if k > 0 then
+      blob = table_concat(parts, "\0")
+      if started_only then REG.n = REG.n - k // 2 else REG.set, REG.n = {}, 0 end
+    end
     REG.age = 0
   end
   local room, first, count = H.register(blob, want_pids)
