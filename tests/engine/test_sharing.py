@@ -14,6 +14,8 @@ import pytest
 from wippy.lua.compiler import compile_source
 from wippy.lua.engine.sharing import can_share
 
+from .test_isolation import STATE_INDEX, STATE_MAIN
+
 
 def shareable(source: str) -> bool:
     rt = lupa.LuaRuntime(encoding=None)
@@ -141,31 +143,9 @@ def test_a_dump_read_as_another_layout_is_not_trusted():
     assert not can_share(dump[:-1])  # cut short
 
 
-INDEX = """
-version: "1.0"
-namespace: t
-entries:
-  - {name: terminal, kind: terminal.host}
-  - {name: shared, kind: process.host, host: {workers: 1, shards: 1}}
-  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
-  - {name: chunk, kind: process.lua, source: file://chunk.lua, method: main}
-"""
-
-MAIN = """
-local io = require("io")
-
-local function main(): integer
-    local seen = {}
-    for i = 1, 3 do
-        local v, err = process.exec("t:chunk", "t:shared")
-        seen[i] = tostring(v or err)
-    end
-    io.print(table.concat(seen, " "))
-    return 0
-end
-
-return { main = main }
-"""
+# the project of test_isolation's chunk-level state test: t:main runs t:counter three times
+# on a one-worker, one-shard host (process.exec) and prints the three results
+INDEX, MAIN = STATE_INDEX, STATE_MAIN
 
 # each returns 1 when its process starts from a fresh instantiation
 STATEFUL = {
@@ -191,7 +171,7 @@ STATEFUL = {
 
 @pytest.mark.parametrize("name", STATEFUL)
 def test_every_process_starts_from_a_fresh_chunk(project, name):
-    p = project({"_index.yaml": INDEX, "main.lua": MAIN, "chunk.lua": STATEFUL[name]})
+    p = project({"_index.yaml": INDEX, "main.lua": MAIN, "counter.lua": STATEFUL[name]})
     r = p.run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.out == "1 1 1\n"
@@ -205,9 +185,9 @@ def test_a_shared_chunk_serves_every_process(project):
         local function main(k) return add(BASE, k or 2) end
         return { main = main }
     """
-    index = INDEX.replace("method: main}\n", "method: main, modules: [time]}\n", 1)
-    index = index.replace("file://chunk.lua, method: main}", "file://chunk.lua, method: main, modules: [time]}")
-    p = project({"_index.yaml": index, "main.lua": MAIN, "chunk.lua": chunk})
+    index = INDEX.replace("file://counter.lua, method: main}", "file://counter.lua, method: main, modules: [time]}")
+    assert index != INDEX
+    p = project({"_index.yaml": index, "main.lua": MAIN, "counter.lua": chunk})
     assert shareable(chunk)
     r = p.run("t:main")
     assert (r.rc, r.err) == (0, "")
