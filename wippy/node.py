@@ -165,12 +165,12 @@ class ProcessHostReceiver:
 
 
 class Node:
-    def __init__(self, name: str = "local", log: Any = None, *, pidgen: Any = None, commands: Any = None,
+    def __init__(self, name: str = "local", log: Any = None, *, pidgen: PidGen | None = None, commands: Any = None,
                  relay: Any = None) -> None:
         if pidgen is not None:
             name = pidgen.node or "local"
         self.name = name
-        self.pidgen = pidgen
+        self.pidgen = pidgen if pidgen is not None else PidGen()  # PIDs and blocks of them
         self.relay = relay
         self.lock = threading.RLock()
         self.procs: dict[str, ProcInfo] = {}
@@ -178,7 +178,6 @@ class Node:
         self.hosts: dict[str, Any] = {}  # host id -> Scheduler
         self.suspended_sends = 0  # Lua sends that waited for a full mailbox
         self.commands: dict[str, Callable[..., Any]] = commands if commands is not None else {}
-        self._uniq = pidgen if pidgen is not None else PidGen()
         self.timers = TimerThread()
         self.code: Any = None  # CodeStore, set by the runtime
         self.modules: Any = None  # ModuleStore, set by the runtime
@@ -194,7 +193,7 @@ class Node:
         return f"{{{host}|"
 
     def new_pid(self, host: str) -> str:
-        return f"{self.pid_prefix(host)}{self._uniq.next_uniq()}}}"
+        return f"{self.pid_prefix(host)}{self.pidgen.next_uniq()}}}"
 
     def global_module_names(self, scheduler: Any) -> list[str]:
         return list(self.global_modules)
@@ -278,7 +277,7 @@ class Node:
             shard.processes += len(parts) // 2
         room = shard.scheduler.local_room(shard)
         if want_pids:
-            return room, self._uniq.reserve(PID_BLOCK), PID_BLOCK
+            return room, self.pidgen.reserve(PID_BLOCK), PID_BLOCK
         return (room,)
 
     def deliver_spawn_args(self, pid: bytes, args: bytes, messages: bytes | None, ctx: bytes | None = None) -> None:
