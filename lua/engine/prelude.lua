@@ -580,6 +580,16 @@ function REG.sync(want_pids, keep, started_only)
   if first then REG.uniq, REG.last = first, first + count - 1 end
 end
 
+-- a pending process ended before it was registered: nobody outside the shard knows it,
+-- so its end is not reported either (true when p was pending)
+function REG.drop(p)
+  if not REG.set[p] then return false end
+  REG.set[p] = nil
+  REG.n = REG.n - 1
+  p.reported = true
+  return true
+end
+
 -- whether values about to leave the shard may name a process the node does not know yet:
 -- the PID of a pending process (or a pending caller), a table, or text holding a PID of
 -- this host (all pending PIDs start with REG.prefix; a lone PID not in `procs` is not ours)
@@ -1313,13 +1323,7 @@ local function finish_process(p, ok, value, err)
     -- a function execution: its result goes back to the caller inside this shard
     return p.on_done(ok, value, err)
   end
-  if REG.set[p] then
-    -- spawned in this batch and never registered: nobody outside the shard knows it
-    p.reported = true
-    REG.set[p] = nil
-    REG.n = REG.n - 1
-    return
-  end
+  if REG.drop(p) then return end
   -- release what the process holds
   local okflag = ok and true or false
   local eok, vk, vv = pcall(export, value)
@@ -2155,8 +2159,8 @@ local function pull_incoming()
           H.log(a, "warn", "inbox full: message dropped", nil)
         elseif kind == 1 then
           deliver(p, b, c, decode(d))
-        else
-          deliver(p, b, c, { n = d, e, f })
+        else -- (never an event, and plain values: the message is built here at once)
+          deliver_msg(p, setmetatable({ c, b, d, e, f }, MSG))
         end
       end
     elseif kind == 2 then
@@ -2282,11 +2286,7 @@ function M.oom()
     collectgarbage()
     if p.on_done then
       p.on_done(false, nil, new_error("Internal", "not enough memory"))
-    elseif REG.set[p] then
-      p.reported = true
-      REG.set[p] = nil
-      REG.n = REG.n - 1
-    else
+    elseif not REG.drop(p) then
       p.reported = true
       H.exit(p.pid, false, 0, nil, encode(new_error("Internal", "not enough memory")))
     end
