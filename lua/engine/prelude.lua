@@ -546,9 +546,14 @@ local deadlock_check = {}
 -- the node reserved for it and registered with the node in one call (REG.sync) when the
 -- shard goes idle (see run_batch), or earlier before any call into Python that could
 -- carry a PID out of the shard; one that ends before that never costs a call into
--- Python. `room`: how many more of them `Scheduler.place` lets this shard keep (-1: not
--- asked yet).
-local REG = { set = {}, n = 0, age = 0, room = -1, uniq = 1, last = 0, host = nil, prefix = nil }
+-- Python. `room`: how many more of them `Scheduler.place` lets this shard keep (nil: not
+-- asked yet). Placement counts processes, but most children of a burst may end before
+-- they are ever registered (a child that replies and returns): `share` is the part of
+-- recent pending processes that lived to be registered (`lived` against `ended`, both
+-- decayed), and a pending process counts as that much. A burst of short-lived children
+-- then stays with its spawner, long-lived ones still spread (see docs/engine.md).
+local REG = { set = {}, n = 0, age = 0, room = nil, uniq = 1, last = 0, host = nil, prefix = nil,
+  lived = 1, ended = 0, share = 1 }
 
 -- register the pending processes (unless `keep`: only new PIDs are wanted) and learn
 -- the room left; `want_pids`: take a new block of unique numbers too; `started_only`:
@@ -573,11 +578,20 @@ function REG.sync(want_pids, keep, started_only)
       if started_only then REG.n = REG.n - k // 2 else REG.set, REG.n = {}, 0 end
     end
     REG.age = 0
+    REG.learn(REG.lived + k // 2, REG.ended)
   end
   local room, first, count = H.register(blob, want_pids)
-  room = room - REG.n -- (the node does not count the pending ones yet)
+  room = room - REG.n * REG.share -- (the node does not count the pending ones yet)
   REG.room = room > 0 and room or 0
   if first then REG.uniq, REG.last = first, first + count - 1 end
+end
+
+-- how many pending processes lived to be registered against how many ended first, as a
+-- moving average over about the last 128 of them
+function REG.learn(lived, ended)
+  local sum = lived + ended
+  if sum > 128 then lived, ended = lived * 128 / sum, ended * 128 / sum end
+  REG.lived, REG.ended, REG.share = lived, ended, lived / (lived + ended)
 end
 
 -- a pending process ended before it was registered: nobody outside the shard knows it,
@@ -586,6 +600,7 @@ function REG.drop(p)
   if not REG.set[p] then return false end
   REG.set[p] = nil
   REG.n = REG.n - 1
+  REG.learn(REG.lived, REG.ended + 1)
   p.reported = true
   return true
 end
@@ -1501,13 +1516,14 @@ function REG.take(entry_id)
   if REG.room == 0 then return nil end
   local f = load_factory(entry_id)
   if f == nil or f.kind ~= "process.lua" then return nil end
-  if REG.uniq > REG.last or REG.room < 0 then
+  if REG.uniq > REG.last or REG.room == nil then
     REG.sync(true, true)
-    if REG.room <= 0 then return nil end
+    if REG.room == 0 then return nil end
   end
   local n = REG.uniq
   REG.uniq = n + 1
-  REG.room = REG.room - 1
+  local room = REG.room - REG.share
+  REG.room = room > 0 and room or 0
   return string_format("%s0x%05x}", REG.prefix, n)
 end
 

@@ -154,6 +154,11 @@ class Scheduler:
         one shared target the same way, without the slack of 4, so two processes
         spawned from outside land on two shards.
 
+        A spawner that moved on comes back to its own shard as soon as that shard holds
+        fewer processes than when it left: its children have been ending, so they were a
+        burst of short-lived ones, not a crowd that needs spreading (the prelude does not
+        even count most of those: see REG.share).
+
         spread: every new process goes to the least-loaded shard, so a few CPU-bound
         children of one parent run on different workers.
         """
@@ -164,13 +169,24 @@ class Scheduler:
             return min(shards, key=lambda s: s.processes)
         local = spawner is not None and spawner.scheduler is self
         cap = self._cap(local)
-        target = (spawner.fill_target or spawner) if local else shards[self._fill]
+        target = self._fill_target(spawner) if local else shards[self._fill]
         if target.processes > cap:
             target = min(shards, key=lambda s: s.processes)
         if local:
+            if target is not spawner and spawner.fill_target in (None, spawner):
+                spawner.left_with = spawner.processes
             spawner.fill_target = target
         else:
             self._fill = target.index
+        return target
+
+    @staticmethod
+    def _fill_target(spawner: Shard) -> Shard:
+        """Where a spawner on this host fills now: its fill target, or its own shard again
+        once that holds fewer processes than when the spawner moved on."""
+        target = spawner.fill_target or spawner
+        if target is not spawner and spawner.processes < spawner.left_with:
+            spawner.fill_target = target = spawner
         return target
 
     def local_room(self, shard: Shard) -> int:
@@ -180,7 +196,7 @@ class Scheduler:
         shards = self.shards
         if len(shards) == 1:
             return 1 << 40
-        if self.limits.placement == "spread" or (shard.fill_target or shard) is not shard:
+        if self.limits.placement == "spread" or self._fill_target(shard) is not shard:
             return 0
         cap = self._cap(True)
         if shard.processes > cap:

@@ -138,6 +138,7 @@ class Shard:
         self.processes = 0  # live processes placed here (placement uses it)
         self.next_deadline: float | None = None
         self.fill_target: Shard | None = None  # where this shard's spawns go (Scheduler.place)
+        self.left_with = 0  # its process count when its spawns moved to another shard
         self.last_worker = -1
         # the Lua state is made by the first batch (on a worker thread): a host's shards
         # that never get a process cost no Lua state, and boot does not wait for them

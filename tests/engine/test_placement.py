@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from wippy.entry import Entry
+from wippy.lua.engine.code import CodeStore
+from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
 from wippy.lua.engine.shard import HostLimits
+from wippy.node import Node
 
 
 class FakeShard:
     def __init__(self, scheduler: Scheduler, index: int) -> None:
         self.scheduler, self.index, self.processes, self.fill_target = scheduler, index, 0, None
+        self.left_with = 0
 
 
 def scheduler(shards: int, placement: str = "local") -> Scheduler:
@@ -80,3 +91,82 @@ def test_no_local_room_when_placement_fills_another_shard() -> None:
 def test_a_single_shard_host_has_room_for_any_number() -> None:
     sched = scheduler(1)
     assert sched.local_room(sched.shards[0]) >= 1 << 30
+
+
+# ---------------------------------------------------------------- on a running host
+
+COORDINATOR = """
+local function main(mode, windows, size)
+    local inbox = process.inbox()
+    local me = process.pid()
+    for _ = 1, windows do
+        for _ = 1, size do process.spawn("t:child", "t:pool", mode, me) end
+        for _ = 1, size do inbox:receive() end
+    end
+    return 0
+end
+return { main = main }
+"""
+
+CHILD = """
+local function main(mode, parent)
+    process.send(parent, "up", 1)
+    if mode == "stay" then process.inbox():receive() end
+    return 0
+end
+return { main = main }
+"""
+
+
+@pytest.fixture
+def pool_host() -> Iterator[tuple[Node, Scheduler, list]]:
+    """A node with a real two-shard host; `placed` records each (spawner, target) that
+    went through Scheduler.place (spawns a shard kept without asking never show)."""
+    node = Node()
+    node.code = CodeStore(None)
+    node.modules = ModuleStore()
+    for name, src in (("coordinator", COORDINATOR), ("child", CHILD)):
+        node.code.add(Entry(f"t:{name}", "process.lua", data={"source": src, "method": "main"}))
+    sched = Scheduler(node, "t:pool", workers=2, shards=2)
+    node.hosts["t:pool"] = sched
+    placed: list = []
+    place = sched.place
+
+    def recording(spawner):
+        target = place(spawner)
+        placed.append((spawner, target))
+        return target
+
+    sched.place = recording  # type: ignore[method-assign]
+    sched.start()
+    yield node, sched, placed
+    node.stop()
+
+
+def run_coordinator(node: Node, *args: object) -> None:
+    done = threading.Event()
+    node.spawn("t:coordinator", "t:pool", list(args), watcher=lambda result: done.set())
+    assert done.wait(30)
+
+
+def test_bursts_of_short_lived_children_stay_with_their_spawner(pool_host) -> None:
+    # ten windows of 200 children that reply and end: the first burst may spread (nothing
+    # is known about the children yet), the later ones stay on the coordinator's shard
+    node, sched, placed = pool_host
+    run_coordinator(node, "exit", 10, 200)
+    elsewhere = [target for spawner, target in placed if spawner is not None and target is not spawner]
+    assert len(elsewhere) <= 200
+
+
+def test_long_lived_children_of_a_burst_still_spread(pool_host) -> None:
+    node, sched, placed = pool_host
+    run_coordinator(node, "stay", 4, 100)
+    deadline = time.monotonic() + 10
+    while True:  # children are registered with the node when their shard goes idle
+        with node.lock:
+            children = [info.shard for info in node.procs.values() if info.entry == "t:child"]
+        if len(children) == 400 or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert len(children) == 400
+    assert min(children.count(shard) for shard in sched.shards) >= 100
