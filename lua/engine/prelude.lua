@@ -21,6 +21,8 @@
 --   H.chunk(entry_id)          -> code, chunkname, method, modules, imports
 --   H.shareable(dump)          -> whether processes may share one instantiation (sharing.py)
 --   H.log(pid, level, message, fields_blob)
+--   H.owed                    set by Python: a wake of an idle worker is owed (run_batch)
+--   H.pay()                   send that wake now
 -- Blobs are msgpack strings made by `encode` below; scalars cross as themselves.
 local H = ...
 -- Generational collection: messages, payloads and waiter records die young. A minor
@@ -1398,6 +1400,7 @@ local function run_task(t)
       t.an = 0
       rq_tail = rq_tail + 1
       rq[rq_tail] = t
+      return true
     end
     -- otherwise parked (BLOCK): someone will wake it
     return
@@ -2246,6 +2249,7 @@ end
 local BATCH_TIME = 0.01 -- a batch returns to Python after this long (kills, other shards)
 
 function M.run_batch(budget)
+  H.owed = false
   pull_incoming()
   fire_timers()
   local n = 0
@@ -2262,8 +2266,22 @@ function M.run_batch(budget)
       -- (an emptied queue starts again at 1: a task woken by the one that runs now, as in
       -- ping-pong or a ring, reuses the slot instead of adding a key to the table)
       if rq_head == rq_tail then rq_head, rq_tail = 1, 0 else rq_head = rq_head + 1 end
-      run_task(t)
+      if run_task(t) then
+        -- a whole time slice went to that task: take in what arrived meanwhile and fire
+        -- due timers now, not after 32 such slices (a busy neighbour must not hold up
+        -- the messages and timers of the others by more than a slice)
+        pull_incoming()
+        fire_timers()
+        if H.mono() - started > BATCH_TIME then goto drained end
+      end
       n = n + 1
+      -- the task woke another shard and the worker held back waking an idle one (it
+      -- takes that shard itself when this batch ends); with more to run here first,
+      -- the idle worker is woken now (Scheduler.submit)
+      if H.owed and rq_head <= rq_tail then
+        H.owed = false
+        H.pay()
+      end
     end
     if H.mono() - started > BATCH_TIME then break end
   end

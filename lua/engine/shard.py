@@ -202,11 +202,17 @@ class Shard:
             "shareable": can_share,
             "module": lambda name: node.modules.for_lua(self, name),
             "log": lambda pid, level, message, fields: node.lua_log(pid, level, message, fields),
+            "pay": self.scheduler.pay_owed_wake,
         }
         table = self.runtime.table()
         for k, v in funcs.items():
             table[k.encode()] = v
+        self._host = table
         return table
+
+    def owe_wake(self) -> None:
+        """Tell the batch running now that its worker holds back a wake (Scheduler.submit)."""
+        self._host[b"owed"] = True
 
     # ------------------------------------------------------------------ driving
 
