@@ -555,7 +555,7 @@ local deadlock_check = {}
 -- decayed), and a pending process counts as that much. A burst of short-lived children
 -- then stays with its spawner, long-lived ones still spread (see docs/engine.md).
 local REG = { set = {}, n = 0, age = 0, room = nil, uniq = 1, last = 0, host = nil, prefix = nil,
-  lived = 1, ended = 0, share = 1 }
+  lived = 1, ended = 0, share = nil }
 
 -- register the pending processes (unless `keep`: only new PIDs are wanted) and learn
 -- the room left; `want_pids`: take a new block of unique numbers too; `started_only`:
@@ -580,20 +580,23 @@ function REG.sync(want_pids, keep, started_only)
       if started_only then REG.n = REG.n - k // 2 else REG.set, REG.n = {}, 0 end
     end
     REG.age = 0
-    REG.learn(REG.lived + k // 2, REG.ended)
+    REG.lived = REG.lived + k // 2
   end
   local room, first, count = H.register(blob, want_pids)
-  room = room - REG.n * REG.share -- (the node does not count the pending ones yet)
+  room = room - REG.n * REG.learn() -- (the node does not count the pending ones yet)
   REG.room = room > 0 and room or 0
   if first then REG.uniq, REG.last = first, first + count - 1 end
 end
 
--- how many pending processes lived to be registered against how many ended first, as a
--- moving average over about the last 128 of them
-function REG.learn(lived, ended)
+-- the share of pending processes that lived to be registered (against those that ended
+-- first), over about the last 128 of them; kept until the counts change
+function REG.learn()
+  local lived, ended = REG.lived, REG.ended
   local sum = lived + ended
   if sum > 128 then lived, ended = lived * 128 / sum, ended * 128 / sum end
-  REG.lived, REG.ended, REG.share = lived, ended, lived / (lived + ended)
+  local share = lived / (lived + ended)
+  REG.lived, REG.ended, REG.share = lived, ended, share
+  return share
 end
 
 -- a pending process ended before it was registered: nobody outside the shard knows it,
@@ -602,7 +605,7 @@ function REG.drop(p)
   if not REG.set[p] then return false end
   REG.set[p] = nil
   REG.n = REG.n - 1
-  REG.learn(REG.lived, REG.ended + 1)
+  REG.ended, REG.share = REG.ended + 1, nil
   p.reported = true
   return true
 end
@@ -1525,7 +1528,7 @@ function REG.take(entry_id)
   end
   local n = REG.uniq
   REG.uniq = n + 1
-  local room = REG.room - REG.share
+  local room = REG.room - (REG.share or REG.learn())
   REG.room = room > 0 and room or 0
   return string_format("%s0x%05x}", REG.prefix, n)
 end
