@@ -115,37 +115,77 @@ _NONE: frozenset = frozenset()
 PID_BLOCK = 1024  # unique numbers a shard takes at a time for the processes it spawns
 
 
-class ProcInfo:
-    """What the node knows of one live process. Links, monitors, names and watchers are
-    rare, so they start as shared empty values and become sets/lists on first use."""
+class _Ties:
+    """The rare part of what the node knows of a process: who watches it or is linked to
+    it, its names, a spawn waiting for its arguments (most processes have none of it)."""
 
-    __slots__ = ("pid", "shard", "entry", "host", "monitors", "links", "names", "exec_watchers",
-                 "py_watchers", "started", "pending_spawn")
+    __slots__ = ("monitors", "links", "names", "exec_watchers", "py_watchers", "pending_spawn")
 
-    def __init__(self, pid: str, shard: Any, entry: str, host: str) -> None:
-        self.pid, self.shard, self.entry, self.host = pid, shard, entry, host
-        self.monitors: frozenset | set[str] = _NONE
-        self.links: frozenset | set[str] = _NONE
-        self.names: frozenset | set[str] = _NONE
-        self.exec_watchers: tuple | list[tuple[str, int]] = ()
-        self.py_watchers: tuple | list[Callable[[ExitResult], None]] = ()
-        self.started = time.time()
+    def __init__(self) -> None:
+        self.monitors: set[str] = set()
+        self.links: set[str] = set()
+        self.names: set[str] = set()
+        self.exec_watchers: list[tuple[str, int]] = []
+        self.py_watchers: list[Callable[[ExitResult], None]] = []
         self.pending_spawn: tuple | None = None
 
+
+class ProcInfo:
+    """What the node knows of one live process. ``ties`` (links, monitors, names,
+    watchers) is made on first use: a process without any costs 64 bytes here, and the
+    processes registered in one batch share the float of their start time."""
+
+    __slots__ = ("pid", "shard", "entry", "host", "started", "ties")
+
+    def __init__(self, pid: str, shard: Any, entry: str, host: str, started: float | None = None) -> None:
+        self.pid, self.shard, self.entry, self.host = pid, shard, entry, host
+        self.started = time.time() if started is None else started
+        self.ties: _Ties | None = None
+
+    @property
+    def monitors(self) -> frozenset | set[str]:
+        return self.ties.monitors if self.ties is not None else _NONE
+
+    @property
+    def links(self) -> frozenset | set[str]:
+        return self.ties.links if self.ties is not None else _NONE
+
+    @property
+    def names(self) -> frozenset | set[str]:
+        return self.ties.names if self.ties is not None else _NONE
+
+    @property
+    def exec_watchers(self) -> tuple | list[tuple[str, int]]:
+        return self.ties.exec_watchers if self.ties is not None else ()
+
+    @property
+    def py_watchers(self) -> tuple | list[Callable[[ExitResult], None]]:
+        return self.ties.py_watchers if self.ties is not None else ()
+
+    @property
+    def pending_spawn(self) -> tuple | None:
+        return self.ties.pending_spawn if self.ties is not None else None
+
+    @pending_spawn.setter
+    def pending_spawn(self, value: tuple | None) -> None:
+        if self.ties is None:
+            if value is None:
+                return
+            self.ties = _Ties()
+        self.ties.pending_spawn = value
+
     def add(self, field: str, value: Any) -> None:
-        current = getattr(self, field)
-        if isinstance(current, (frozenset, tuple)):
-            current = [] if isinstance(current, tuple) else set()
-            setattr(self, field, current)
+        if self.ties is None:
+            self.ties = _Ties()
+        current = getattr(self.ties, field)
         if isinstance(current, list):
             current.append(value)
         else:
             current.add(value)
 
     def discard(self, field: str, value: Any) -> None:
-        current = getattr(self, field)
-        if isinstance(current, set):
-            current.discard(value)
+        if self.ties is not None:
+            getattr(self.ties, field).discard(value)
 
 
 class ProcessHostReceiver:
@@ -270,10 +310,11 @@ class Node:
             host = shard.scheduler.name
             procs = self.procs
             intern = sys.intern
+            now = time.time()
             with self.lock:
                 for i in range(0, len(parts), 2):
                     pid = parts[i]
-                    procs[pid] = ProcInfo(pid, shard, intern(parts[i + 1]), host)
+                    procs[pid] = ProcInfo(pid, shard, intern(parts[i + 1]), host, now)
             shard.processes += len(parts) // 2
         room = shard.scheduler.local_room(shard)
         if want_pids:
@@ -422,7 +463,7 @@ class Node:
                 if o is not None:
                     o.discard("links", pid)
         shard.processes -= 1
-        if not (info.monitors or info.links or info.exec_watchers or info.py_watchers):
+        if info.ties is None or not (info.monitors or info.links or info.exec_watchers or info.py_watchers):
             return  # nobody to tell (most exits)
         value_raw = msgspec.Raw(vv) if vk == 1 else vv
         err_raw = msgspec.Raw(errblob) if errblob is not None else None
