@@ -778,14 +778,15 @@ local function new_channel(size)
   end
   size = math_floor(size or 0)
   local ch = setmetatable({}, CHAN)
-  -- Only a buffered channel has a buffer and its indices (bh, bt; read after `cap > 0`);
-  -- the send queue (sendq) is made when someone first blocks sending. An unbuffered
-  -- channel's state is two fields, an inbox's four (with owner and sub): four hash slots,
-  -- and inboxes are per-process memory.
+  -- Tasks waiting to receive queue in the state's own array part (s[1], s[2], ...: one
+  -- table less per channel). Only a buffered channel has a buffer and its indices (bh,
+  -- bt; read after `cap > 0`); the send queue (sendq) is made when someone first blocks
+  -- sending. An unbuffered channel's state is one field, an inbox's three (with owner
+  -- and sub): four hash slots, and inboxes are per-process memory.
   if size > 0 then
-    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0, recvq = {} }
+    CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0 }
   else
-    CS[ch] = { cap = 0, recvq = {} }
+    CS[ch] = { cap = 0 }
   end
   return ch
 end
@@ -838,7 +839,7 @@ end
 local function try_send(ch, v)
   local s = CS[ch]
   if s.closed then return false end
-  local w = s.recvq[1] and q_pop_live(s.recvq)
+  local w = s[1] and q_pop_live(s)
   if w then finish_recv(w, v, true); return true end
   if s.cap > 0 and s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
   return false
@@ -900,8 +901,7 @@ function CHAN:receive()
   -- a plain receive waits in one queue at a time, so the task is its own waiter record
   -- (waiter queues read w.t and w.sel; a select's records also carry their channel)
   t.t = t
-  local q = s.recvq
-  q[#q + 1] = t
+  s[#s + 1] = t
   local v, ok = co_yield(SYS, BLOCK) -- parked until a sender hands it a value
   p.chanwait = p.chanwait - 1
   return v, ok
@@ -911,10 +911,10 @@ local function close_channel(ch)
   local s = CS[ch]
   if s.closed then return end
   s.closed = true
-  local w = q_pop_live(s.recvq)
+  local w = q_pop_live(s)
   while w do
     finish_recv(w, nil, false)
-    w = q_pop_live(s.recvq)
+    w = q_pop_live(s)
   end
   local sq = s.sendq
   w = sq and q_pop_live(sq)
@@ -967,7 +967,7 @@ local function channel_select(cases)
   for i = 1, #list do
     local c = list[i]
     local s = CS[c.ch]
-    if c.recv then q_push(s.recvq, { t = t, ch = c.ch, sel = sel })
+    if c.recv then q_push(s, { t = t, ch = c.ch, sel = sel })
     else
       if s.sendq == nil then s.sendq = {} end
       q_push(s.sendq, { t = t, ch = c.ch, sel = sel, v = c.v })
@@ -1247,7 +1247,7 @@ do
     if pend == nil or pend.h > pend.t then
       -- nothing queued before it: a waiting receiver or buffer room takes it now (a
       -- closed channel has no receiver waiting: closing wakes them all)
-      local q = s.recvq
+      local q = s -- (its waiting receivers: see new_channel)
       local w = q[1]
       if w ~= nil then
         if w.t == w and #q == 1 then
