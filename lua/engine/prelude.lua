@@ -568,7 +568,9 @@ function REG.sync(want_pids, keep, started_only)
     local set = REG.set
     for p in next, set do
       local t = started_only and p.main
-      if not (t and t.ra ~= nil and t.an == -1) then -- (a first resume still holds its arguments)
+      local an = t and t.an
+      -- (a first resume: with its arguments in the task record, or still holding a list)
+      if not (an and (an < -1 or (an == -1 and t.ra ~= nil))) then
         parts[k + 1] = p.pid
         parts[k + 2] = p.entry
         k = k + 2
@@ -1084,9 +1086,16 @@ local function resume_through(co, ...)
   return table_unpack(r, 1, r.n)
 end
 
--- a new task of process p running fn; `args` (a list with n, or nil) is what it gets
-local function spawn_task(p, fn, args)
-  local t = { co = co_create(fn), p = p, an = args and -1 or 0, ra = args }
+-- a new task of process p running fn; `args` (a list with n, or nil) is what it gets,
+-- or, without a list, the n (0-2) values a1, a2 (held in the task record; `an` -2 - n
+-- tells run_task's first resume how many)
+local function spawn_task(p, fn, args, n, a1, a2)
+  local t
+  if n ~= nil then
+    t = { co = co_create(fn), p = p, an = -2 - n, a1 = a1, a2 = a2 }
+  else
+    t = { co = co_create(fn), p = p, an = args and -1 or 0, ra = args }
+  end
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
@@ -1383,10 +1392,17 @@ local function run_task(t)
     ok, r2, r3 = co_resume(t.co)
   elseif n == 1 then
     ok, r2, r3 = co_resume(t.co, t.a1)
-  else
+  elseif n == -1 then
     local ra = t.ra
     t.ra = nil
     ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
+  elseif n == -4 then -- a first resume with two values in the record (spawn_task)
+    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
+    t.a2 = nil
+  elseif n == -3 then
+    ok, r2, r3 = co_resume(t.co, t.a1)
+  else
+    ok, r2, r3 = co_resume(t.co)
   end
   -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
   t.a1 = nil
@@ -1533,9 +1549,10 @@ function REG.take(entry_id)
   return string_format("%s0x%05x}", REG.prefix, n)
 end
 
--- create a process of this shard; args are already copies owned by the new process;
--- `unreg`: its PID came from REG.take (the node learns of it at the next REG.sync)
-local function create_process(pid, entry_id, flags, args, ctx, unreg)
+-- create a process of this shard; args are already copies owned by the new process (or
+-- nil, and then its n (0-2) plain arguments a1, a2); `unreg`: its PID came from REG.take
+-- (the node learns of it at the next REG.sync)
+local function create_process(pid, entry_id, flags, args, ctx, unreg, n, a1, a2)
   local f, err = load_factory(entry_id)
   -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
   -- dead, main, inbox_ch; `dead` is there from the start because every wake-up reads it,
@@ -1558,6 +1575,10 @@ local function create_process(pid, entry_id, flags, args, ctx, unreg)
     main, ierr = M.instantiate(f, new_env(f))
     if not main then fail_process(p, ierr); return end
     if f.share then f.main = main end
+  end
+  if args == nil then
+    p.main = spawn_task(p, main, nil, n, a1, a2)
+    return
   end
   if args.n == nil then args.n = #args end
   p.main = spawn_task(p, main, args)
@@ -1720,6 +1741,23 @@ local function do_spawn(flags, opts, id, host, ...)
     return nil, new_error("Invalid", "spawn requires at least id and host arguments")
   end
   local me = current
+  local n = select("#", ...)
+  if n <= 2 and opts == nil and flags == 0 and host == REG.host then
+    -- the common spawn: on this host, at most two scalar arguments (no list to pack,
+    -- check and unpack: the task record holds them until the first resume)
+    local a1, a2 = ...
+    local t1, t2 = type(a1), type(a2)
+    if SCALAR[t1] and SCALAR[t2]
+        and (t1 == "string" and #a1 or 0) + (t2 == "string" and #a2 or 0) <= MAX_MESSAGE then
+      local pid = REG.take(id)
+      if pid then
+        local ctx = me.ctx
+        create_process(pid, id, 0, nil, ctx and deepcopy(ctx), true, n, a1, a2)
+        current = me
+        return pid
+      end
+    end
+  end
   local args = table.pack(...)
   local name = opts and opts.name
   local ctx = me.ctx

@@ -515,3 +515,94 @@ return { main = main }
 def test_a_value_list_with_a_hole_crosses_shards_whole(project):
     r = run_coord(project, HOLES_INDEX, HOLES_COORD, **{"holes.lua": HOLES})
     assert r.out.splitlines() == ["string nil table 7", "3 string nil table"]
+
+
+# spawn arguments on the spawner's own host: the common spawn (at most two scalars) keeps
+# them in the new task's record instead of a list; the count, nils, types and the size
+# limit must come out as with a list
+ARGS_INDEX = """
+version: "1.0"
+namespace: t
+entries:
+  - {name: terminal, kind: terminal.host}
+  - {name: shared, kind: process.host, host: {workers: 1, shards: 1, max_message_size: "1KB"}}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io]}
+  - {name: spawner, kind: process.lua, source: file://spawner.lua, method: main}
+  - {name: child, kind: process.lua, source: file://child.lua, method: main}
+"""
+
+ARGS_CHILD = """
+local function main(...)
+    local parts = {}
+    for i = 1, select("#", ...) do
+        local v = select(i, ...)
+        parts[i] = type(v) .. " " .. (type(v) == "string" and #v > 8 and ("of " .. #v) or tostring(v))
+    end
+    process.send("collector", "args", select("#", ...) .. ": " .. table.concat(parts, ", "))
+    return 0
+end
+return { main = main }
+"""
+
+ARGS_SPAWNER = """
+local function main(report)
+    process.registry.register("collector")
+    local inbox = process.inbox()
+    local calls = {
+        {}, { nil }, { nil, nil }, { 1, "x" }, { 2.5 }, { nil, 7 }, { math.maxinteger, -0.0 },
+        { true, false, 3 }, { string.rep("z", 1000) }, { "ab", string.rep("z", 1022) },
+    }
+    local lines = {}
+    for i, call in ipairs(calls) do
+        process.spawn("t:child", "t:shared", table.unpack(call, 1, call.n or #call))
+        lines[i] = inbox:receive():payload():data()
+    end
+    -- (the nil-holding lists above have no length: spawn those with explicit counts)
+    process.spawn("t:child", "t:shared", nil)
+    lines[#lines + 1] = inbox:receive():payload():data()
+    process.spawn("t:child", "t:shared", nil, nil)
+    lines[#lines + 1] = inbox:receive():payload():data()
+    local pid, err = process.spawn("t:child", "t:shared", string.rep("y", 1025))
+    lines[#lines + 1] = "too big: " .. tostring(pid) .. ", " .. tostring(err)
+    for _, line in ipairs(lines) do process.send(report, "line", line) end
+    process.send(report, "done")
+    return 0
+end
+return { main = main }
+"""
+
+ARGS_MAIN = """
+local io = require("io")
+local function main(): integer
+    process.spawn("t:spawner", "t:shared", process.pid())
+    local inbox = process.inbox()
+    while true do
+        local m = inbox:receive()
+        if m:topic() == "done" then return 0 end
+        io.print(m:payload():data())
+    end
+end
+return { main = main }
+"""
+
+
+def test_spawn_arguments_arrive_as_given(project):
+    files = {"_index.yaml": ARGS_INDEX, "main.lua": ARGS_MAIN, "spawner.lua": ARGS_SPAWNER,
+             "child.lua": ARGS_CHILD}
+    r = project(files).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == [
+        "0: ",
+        "0: ",
+        "0: ",
+        "2: number 1, string x",
+        "1: number 2.5",
+        "2: nil nil, number 7",
+        "2: number 9223372036854775807, number -0",
+        "3: boolean true, boolean false, number 3",
+        "1: string of 1000",
+        "2: string ab, string of 1022",
+        "1: nil nil",
+        "2: nil nil, nil nil",
+        "too big: nil, message exceeds the size limit of 1024 bytes",
+    ]
