@@ -1396,13 +1396,16 @@ local function run_task(t)
     local ra = t.ra
     t.ra = nil
     ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
-  elseif n == -4 then -- a first resume with two values in the record (spawn_task)
-    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
-    t.a2 = nil
-  elseif n == -3 then
-    ok, r2, r3 = co_resume(t.co, t.a1)
-  else
-    ok, r2, r3 = co_resume(t.co)
+  else -- a first resume with its 0-2 values in the record (an = -2 - n, see spawn_task)
+    t.an = 0 -- (started: REG.sync tells a process that has not run by its `an`)
+    if n == -4 then
+      ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
+      t.a2 = nil
+    elseif n == -3 then
+      ok, r2, r3 = co_resume(t.co, t.a1)
+    else
+      ok, r2, r3 = co_resume(t.co)
+    end
   end
   -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
   t.a1 = nil

@@ -214,3 +214,47 @@ def test_a_spawn_under_a_taken_name_returns_the_running_process(project):
     r = project(sources(MAIN_NAMED, COORDINATOR, NAMED_CHILD, index)).run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["true first"]
+
+
+# children that have started are registered while their shard stays busy (after a few
+# batches), not only when it goes idle: a process on another host sees them listed
+BUSY_SPAWNER = """
+local function main(report: string): integer
+    for i = 1, 5 do process.spawn("t:child", "t:a", report) end
+    process.send(report, "spawned", "5")
+    local t0 = os.clock()
+    while os.clock() - t0 < 1.5 do end
+    return 0
+end
+return { main = main }
+"""
+
+MAIN_BUSY = """
+local io = require("io")
+local system = require("system")
+local time = require("time")
+local function main(): integer
+    local inbox = process.inbox()
+    process.spawn("t:spawner", "t:a", process.pid())
+    inbox:receive()
+    local listed = 0
+    for _ = 1, 100 do
+        listed = 0
+        for _, item in ipairs(system.hosts.processes("t:a")) do
+            if item.source == "t:child" then listed = listed + 1 end
+        end
+        if listed == 5 then break end
+        time.sleep("10ms")
+    end
+    io.print("listed while the spawner runs: " .. listed)
+    return 0
+end
+return { main = main }
+"""
+
+
+def test_started_children_of_a_busy_shard_are_registered(project):
+    index = INDEX.replace("modules: [io, system]}", "modules: [io, system, time]}")
+    r = project(sources(MAIN_BUSY, BUSY_SPAWNER, CHILD, index)).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["listed while the spawner runs: 5"]
