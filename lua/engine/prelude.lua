@@ -1757,38 +1757,35 @@ local function do_spawn(flags, opts, id, host, ...)
     return nil, new_error("Invalid", "spawn requires at least id and host arguments")
   end
   local me = current
-  local n = select("#", ...)
-  if n <= 2 and opts == nil and flags == 0 and host == REG.host then
-    -- the common spawn: on this host, at most two scalar arguments (no list to pack,
-    -- check and unpack: the task record holds them until the first resume)
-    local a1, a2 = ...
-    local t1, t2 = type(a1), type(a2)
-    if SCALAR[t1] and SCALAR[t2]
-        and (t1 == "string" and #a1 or 0) + (t2 == "string" and #a2 or 0) <= MAX_MESSAGE then
-      local pid = REG.take(id)
-      if pid then
-        local ctx = me.ctx
-        create_process(pid, id, 0, nil, ctx and deepcopy(ctx), true, n, a1, a2)
-        current = me
-        return pid
-      end
-    end
-  end
-  local args = table.pack(...)
   local name = opts and opts.name
-  local ctx = me.ctx
-  if opts and opts.context then
-    local merged = {}
-    for k, v in pairs(ctx or {}) do merged[k] = v end
-    for k, v in pairs(opts.context) do merged[k] = deepcopy(v) end
-    ctx = merged
-  end
   local pid, here, extra
   local unreg = false
   if flags == 0 and name == nil and host == REG.host then
     pid = REG.take(id)
     unreg = pid ~= nil
     here = unreg
+  end
+  local n = select("#", ...)
+  if unreg and n <= 2 and opts == nil then
+    -- the common spawn: on this host, at most two scalar arguments (no list to pack,
+    -- check and unpack: the task record holds them until the first resume)
+    local a1, a2 = ...
+    local t1, t2 = type(a1), type(a2)
+    if SCALAR[t1] and SCALAR[t2]
+        and (t1 == "string" and #a1 or 0) + (t2 == "string" and #a2 or 0) <= MAX_MESSAGE then
+      local ctx = me.ctx
+      create_process(pid, id, 0, nil, ctx and deepcopy(ctx), true, n, a1, a2)
+      current = me
+      return pid
+    end
+  end
+  local args = table.pack(...)
+  local ctx = me.ctx
+  if opts and opts.context then
+    local merged = {}
+    for k, v in pairs(ctx or {}) do merged[k] = v end
+    for k, v in pairs(opts.context) do merged[k] = deepcopy(v) end
+    ctx = merged
   end
   if not unreg then
     -- at most three scalar arguments go with the request (a spawn elsewhere needs no second call)
