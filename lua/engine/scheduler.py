@@ -111,9 +111,8 @@ class Worker:
             if again:
                 self.local.append(shard)
             # this worker takes one of the runnable shards next; an idle one takes another
-            if sched.idle and len(self.local) + len(sched.global_q) > 1:
-                with cond:
-                    cond.notify()
+            if len(self.local) + len(sched.global_q) > 1:
+                sched.wake_idle()
 
 
 class Scheduler:
@@ -162,17 +161,20 @@ class Scheduler:
                     worker.owed = True
                     worker.running.owe_wake()
                 return
-            with self.cond:
-                self.cond.notify()
+            self.wake_idle()
 
     def pay_owed_wake(self) -> None:
         """The batch that held back a wake has more to run first: wake an idle worker."""
         worker = getattr(_this_thread, "worker", None)
         if worker is not None and worker.owed:
             worker.owed = False
-            if self.idle:
-                with self.cond:
-                    self.cond.notify()
+            self.wake_idle()
+
+    def wake_idle(self) -> None:
+        """Wake one parked worker, if any."""
+        if self.idle:
+            with self.cond:
+                self.cond.notify()
 
     def place(self, spawner: Shard | None) -> Shard:
         """Choose a shard for a new process (`host.placement`: "local" or "spread").
