@@ -5,6 +5,17 @@ must still find them: a PID sent to another host, a monitor, the node's process 
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+
+from wippy.entry import Entry
+from wippy.lua.engine.code import CodeStore
+from wippy.lua.engine.modules import ModuleStore
+from wippy.lua.engine.scheduler import Scheduler
+from wippy.node import ExitResult, Node
+from wippy.pid import PidGen
+
 INDEX = """
 version: "1.0"
 namespace: t
@@ -258,3 +269,41 @@ def test_started_children_of_a_busy_shard_are_registered(project):
     r = project(sources(MAIN_BUSY, BUSY_SPAWNER, CHILD, index)).run("t:main")
     assert (r.rc, r.err) == (0, "")
     assert r.lines == ["listed while the spawner runs: 5"]
+
+
+SPAWN_MANY = """
+local function main(count)
+    local pids = {}
+    for i = 1, count do pids[i] = process.spawn("t:idle", "t:a") end
+    return table.concat(pids, " ")
+end
+return { main = main }
+"""
+
+
+@pytest.mark.parametrize("start", [0xFFF0, 0xFFFF0])
+def test_pids_a_shard_numbers_itself_read_as_the_node_writes_them(start: int) -> None:
+    # the shard writes the PIDs it takes from its block (REG.take) without string.format:
+    # across the boundaries of its pieces they must read exactly as PidGen's `0x` and at
+    # least five hex digits
+    node = Node(pidgen=PidGen(start=start))
+    node.code = CodeStore(None)
+    node.modules = ModuleStore()
+    node.code.add(Entry("t:spawner", "process.lua", data={"source": SPAWN_MANY, "method": "main"}))
+    node.code.add(Entry("t:idle", "process.lua", data={"source": "return { main = function() end }", "method": "main"}))
+    sched = Scheduler(node, "t:a", workers=1, shards=1)
+    node.hosts["t:a"] = sched
+    sched.start()
+    try:
+        box: list[ExitResult] = []
+        done = threading.Event()
+        node.spawn("t:spawner", "t:a", [40], watcher=lambda result: (box.append(result), done.set()))
+        assert done.wait(30)
+    finally:
+        node.stop()
+    assert box[0].ok, box[0].error
+    pids = box[0].value.decode().split()
+    numbers = [int(pid[len("{t:a|0x") : -1], 16) for pid in pids]
+    assert numbers == list(range(numbers[0], numbers[0] + 40))
+    assert pids == [f"{{t:a|0x{n:05x}}}" for n in numbers]
+    assert numbers[0] < start + 0x10 <= numbers[-1]  # the block crossed the boundary
