@@ -1102,12 +1102,16 @@ local function resume_through(co, ...)
 end
 
 -- a new task of process p running fn; `args` (a list with n, or nil) is what it gets,
--- or, without a list, the n (0-2) values a1, a2 (held in the task record; `an` -2 - n
--- tells run_task's first resume how many)
-local function spawn_task(p, fn, args, n, a1, a2)
+-- or, without a list, the n (0-3) values a1, a2, a3 (held in the task record; `an`
+-- -2 - n tells run_task's first resume how many)
+local function spawn_task(p, fn, args, n, a1, a2, a3)
   local t
   if n ~= nil then
-    t = { co = co_create(fn), p = p, an = -2 - n, a1 = a1, a2 = a2 }
+    if n < 3 then
+      t = { co = co_create(fn), p = p, an = -2 - n, a1 = a1, a2 = a2 }
+    else
+      t = { co = co_create(fn), p = p, an = -5, a1 = a1, a2 = a2, a3 = a3 }
+    end
   else
     t = { co = co_create(fn), p = p, an = args and -1 or 0, ra = args }
   end
@@ -1411,11 +1415,14 @@ local function run_task(t)
     local ra = t.ra
     t.ra = nil
     ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
-  else -- a first resume with its 0-2 values in the record (an = -2 - n, see spawn_task)
+  else -- a first resume with its 0-3 values in the record (an = -2 - n, see spawn_task)
     t.an = 0 -- (started: REG.sync tells a process that has not run by its `an`)
     if n == -4 then
       ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
       t.a2 = nil
+    elseif n == -5 then
+      ok, r2, r3 = co_resume(t.co, t.a1, t.a2, t.a3)
+      t.a2, t.a3 = nil, nil
     elseif n == -3 then
       ok, r2, r3 = co_resume(t.co, t.a1)
     else
@@ -1572,9 +1579,9 @@ function REG.take(entry_id)
 end
 
 -- create a process of this shard; args are already copies owned by the new process (or
--- nil, and then its n (0-2) plain arguments a1, a2); `unreg`: its PID came from REG.take
+-- nil, and then its n (0-3) plain arguments a1, a2, a3); `unreg`: its PID came from REG.take
 -- (the node learns of it at the next REG.sync)
-local function create_process(pid, entry_id, flags, args, ctx, unreg, n, a1, a2)
+local function create_process(pid, entry_id, flags, args, ctx, unreg, n, a1, a2, a3)
   local f, err = load_factory(entry_id)
   -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
   -- dead, main, inbox_ch; `dead` is there from the start because every wake-up reads it,
@@ -1599,7 +1606,7 @@ local function create_process(pid, entry_id, flags, args, ctx, unreg, n, a1, a2)
     if f.share then f.main = main end
   end
   if args == nil then
-    p.main = spawn_task(p, main, nil, n, a1, a2)
+    p.main = spawn_task(p, main, nil, n, a1, a2, a3)
     return
   end
   if args.n == nil then args.n = #args end
@@ -1772,15 +1779,16 @@ local function do_spawn(flags, opts, id, host, ...)
     here = unreg
   end
   local n = select("#", ...)
-  if unreg and n <= 2 and opts == nil then
-    -- the common spawn: on this host, at most two scalar arguments (no list to pack,
+  if unreg and n <= 3 and opts == nil then
+    -- the common spawn: on this host, at most three scalar arguments (no list to pack,
     -- check and unpack: the task record holds them until the first resume)
-    local a1, a2 = ...
+    local a1, a2, a3 = ...
     local t1, t2 = type(a1), type(a2)
-    if SCALAR[t1] and SCALAR[t2]
-        and (t1 == "string" and #a1 or 0) + (t2 == "string" and #a2 or 0) <= MAX_MESSAGE then
+    local t3 = n == 3 and type(a3)
+    if SCALAR[t1] and SCALAR[t2] and (not t3 or SCALAR[t3]) and (t1 == "string" and #a1 or 0)
+        + (t2 == "string" and #a2 or 0) + (t3 == "string" and #a3 or 0) <= MAX_MESSAGE then
       local ctx = me.ctx
-      create_process(pid, id, 0, nil, ctx and deepcopy(ctx), true, n, a1, a2)
+      create_process(pid, id, 0, nil, ctx and deepcopy(ctx), true, n, a1, a2, a3)
       current = me
       return pid
     end

@@ -517,7 +517,7 @@ def test_a_value_list_with_a_hole_crosses_shards_whole(project):
     assert r.out.splitlines() == ["string nil table 7", "3 string nil table"]
 
 
-# spawn arguments on the spawner's own host: the common spawn (at most two scalars) keeps
+# spawn arguments on the spawner's own host: the common spawn (at most three scalars) keeps
 # them in the new task's record instead of a list; the count, nils, types and the size
 # limit must come out as with a list
 ARGS_INDEX = """
@@ -551,6 +551,7 @@ local function main(report)
     local calls = {
         {}, { nil }, { nil, nil }, { 1, "x" }, { 2.5 }, { nil, 7 }, { math.maxinteger, -0.0 },
         { true, false, 3 }, { string.rep("z", 1000) }, { "ab", string.rep("z", 1022) },
+        { 1, nil, "c", n = 3 }, { "a", "b", string.rep("z", 1022) }, { 1, 2, 3, 4 },
     }
     local lines = {}
     for i, call in ipairs(calls) do
@@ -563,6 +564,8 @@ local function main(report)
     process.spawn("t:child", "t:shared", nil, nil)
     lines[#lines + 1] = inbox:receive():payload():data()
     local pid, err = process.spawn("t:child", "t:shared", string.rep("y", 1025))
+    lines[#lines + 1] = "too big: " .. tostring(pid) .. ", " .. tostring(err)
+    pid, err = process.spawn("t:child", "t:shared", "a", "b", string.rep("y", 1023))
     lines[#lines + 1] = "too big: " .. tostring(pid) .. ", " .. tostring(err)
     for _, line in ipairs(lines) do process.send(report, "line", line) end
     process.send(report, "done")
@@ -602,7 +605,11 @@ def test_spawn_arguments_arrive_as_given(project):
         "3: boolean true, boolean false, number 3",
         "1: string of 1000",
         "2: string ab, string of 1022",
+        "3: number 1, nil nil, string c",
+        "3: string a, string b, string of 1022",
+        "4: number 1, number 2, number 3, number 4",
         "1: nil nil",
         "2: nil nil, nil nil",
+        "too big: nil, message exceeds the size limit of 1024 bytes",
         "too big: nil, message exceeds the size limit of 1024 bytes",
     ]
