@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 
+from .parser import PROLOGUE
+
 _BAD_ESCAPE = re.compile(r"\\([^abfnrtv\\\"'\n0-9])")
 _BUILTIN_TYPES = frozenset(
     "number integer string boolean any unknown nil never table function thread userdata".split()
@@ -77,7 +79,7 @@ class Emitter:
         self.decls = {n[1]: (n[2], n[3]) for n in block if type(n) is tuple and n[0] == "type"}
         self.expanding: set[str] = set()
         if self.preempt:
-            self.out.append("local __wb = 1000;")
+            self.out.append(PROLOGUE)
         if self.top_types:
             self.out.append(" local __wt, " + ", ".join(self.top_types) + " = {};")
         self.emit_list(block)

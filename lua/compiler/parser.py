@@ -47,7 +47,12 @@ _BLOCK_END = frozenset(("end", "else", "elseif", "until", "<eof>"))
 # replaces the loop's back-jump, so an iteration costs no extra instruction; the budget
 # left is saved when the loop exits); numeric `for` loops run in chunks of the engine's
 # `__wfor` (lua/engine/forloop.lua); generic `for` and backward `goto` decrement `__wb`.
+# `for v = A, b do` with A a non-negative integer literal first tries an inline check
+# (FOR_FAST): an integer b whose iterations fit in the shard's budget is counted without
+# calling `__wfor`. The chunk keeps `__wm` (math.type) and `__wfor` in locals, and its
+# own budget cell `__wq` (PROLOGUE).
 # Every text is emitted on the line of the token it follows, so line numbers stay.
+PROLOGUE = "local __wb, __wm, __wq, __wfor = 1000, __wm, { 0 }, __wfor;"
 BUDGET = " local __wb = 1000"
 SAFEPOINT = " __wb = __wb - 1 if __wb <= 0 then __wb = __wpre() end"
 LOOP_HEAD = "do while true do for __wk = __wb, 1, -1 do"
@@ -59,9 +64,13 @@ LOOP_TAIL = "end __wb = __wpre() end ::__wbrk{}:: end"
 LOOP_BREAK = "__wb = __wk - 1 goto __wbrk{}"
 FOR_HEAD = "do local __wi, __we, __ws, __wl = __wfor("
 FOR_STEP = ", 1"
-FOR_INNER = " ) while true do for"
+FOR_INNER = ", __wq ) while true do for"
+FOR_FAST_HEAD = "do local __wi, __we, __ws, __wl ="
+FOR_FAST = (", 1 if __wm(__we) == 'integer' and __we - __wi < __wq[1] then"
+            " if __we >= __wi then __wq[1] = __wq[1] - (__we - __wi + 1) end"
+            " else __wi, __we, __ws, __wl = __wfor(__wi, __we, __ws, __wq) end while true do for")
 FOR_VARS = " = __wi, __we, __ws"
-FOR_NEXT = " if __wl == nil then break end __wi, __we, __ws, __wl = __wfor(__we + __ws, __wl, __ws) end"
+FOR_NEXT = " if __wl == nil then break end __wi, __we, __ws, __wl = __wfor(__we + __ws, __wl, __ws, __wq) end"
 FOR_LABEL = " ::__wbrk{}::"
 FOR_CLOSE = " end"
 BREAK_GOTO = "goto __wbrk{}"
@@ -397,8 +406,12 @@ class Parser:
     def chunked_for(self, for_i: int, name_i: int, start, comma_i: int, limit, step: list) -> list:
         """A numeric `for` run in chunks by the engine's `__wfor` (lua/engine/forloop.lua)."""
         loop = [self.new_label(), False, BREAK_GOTO]
-        node: list = [("at", FOR_HEAD, self.ln[for_i]), start, comma_i, limit, step or FOR_STEP,
-                      FOR_INNER, name_i, FOR_VARS, self.expect("do"), self.loop_block(loop),
+        if (not step and type(start) is int and self.k[start] == "number" and self.t[start].isdigit()
+                and len(self.t[start]) <= 18):  # (an integer: longer literals may read as floats)
+            head: list = [("at", FOR_FAST_HEAD, self.ln[for_i]), start, comma_i, limit, FOR_FAST]
+        else:
+            head = [("at", FOR_HEAD, self.ln[for_i]), start, comma_i, limit, step or FOR_STEP, FOR_INNER]
+        node: list = [*head, name_i, FOR_VARS, self.expect("do"), self.loop_block(loop),
                       self.expect_match("end", "for", for_i), FOR_NEXT]
         if loop[1]:
             node.append(FOR_LABEL.format(loop[0]))

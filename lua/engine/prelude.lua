@@ -2524,6 +2524,7 @@ function M.setup(global_modules, types_lib, wfor, host, pid_prefix)
     __wcat = wcat,
     __wpre = wpre,
     __wfor = wfor,
+    __wm = math_type,
     string = readonly(string_t, "string"),
     table = readonly(table_t, "table"),
     math = readonly(math_t, "math"),

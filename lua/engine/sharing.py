@@ -16,6 +16,11 @@ function), so it sees exactly what Lua will run. A chunk is shared only when
   environment is never written and never escapes), and no function assigns a
   top-level local or a field of one (module-level state would be shared).
 
+The one table a shared chunk may keep is the loop budget cell of its prologue (``local
+__wb, __wm, __wq, __wfor = 1000, __wm, { 0 }, __wfor``, lua/compiler/parser.py): only
+compiled loops count iterations in it, so processes sharing it share a count of loop
+iterations between two safepoints and nothing else.
+
 Anything else (a call other than ``require`` at the top level, type declarations,
 imports, a top-level table that functions use) keeps the per-process instantiation.
 The check is conservative: an unknown instruction at the top level means "not shared".
@@ -131,12 +136,28 @@ def _fields(i: int) -> tuple[int, int, int, int]:
     return i & 0x7F, (i >> 7) & 0xFF, (i >> 16) & 0xFF, (i >> 24) & 0xFF
 
 
+def _budget_cell_pc(top: _Proto) -> int | None:
+    """Where the prologue builds the loop budget cell: its NEWTABLE, the first of the chunk,
+    right after ``__wm`` is read into the register below it."""
+    code = top.code
+    for pc, ins in enumerate(code):
+        op, a = _fields(ins)[:2]
+        if op == NEWTABLE:
+            if pc == 0:
+                return None
+            op0, a0, b0, c0 = _fields(code[pc - 1])
+            ok = op0 == GETFIELD and a0 == a - 1 and b0 == 0 and top.consts[c0] == b"__wm"
+            return pc if ok else None
+    return None
+
+
 def _top_level_ok(top: _Proto) -> bool:
     """The wrapper's own code (the chunk's top level): register 0 is the environment."""
     captured = {idx for p in top.protos for instack, idx in p.upvals if instack}
     fresh: set[int] = set()  # registers holding a table built here
-    tables: set[int] = set()  # registers that ever held one
+    tables: set[int] = set()  # registers that ever held one (but the budget cell)
     code = top.code
+    cell_pc = _budget_cell_pc(top)
     for pc, ins in enumerate(code):
         op, a, b, c = _fields(ins)
         if op in _TOP_PLAIN:
@@ -155,7 +176,8 @@ def _top_level_ok(top: _Proto) -> bool:
             fresh.discard(a)
         elif op == NEWTABLE:
             fresh.add(a)
-            tables.add(a)
+            if pc != cell_pc:
+                tables.add(a)
         elif op in _TABLE_WRITES:
             if a == 0 or a not in fresh:
                 return False

@@ -62,6 +62,7 @@ class LuaRunner:
         self.rt.execute(PRELUDE, types)
         g = self.rt.globals()
         g["__wfor"] = self.rt.execute(FORLOOP_LUA.read_text(), g["__wpre"])
+        g["__wm"] = self.rt.eval("math.type")
         self._load = self.rt.eval(LOADER)
         self._env = self.rt.eval("function() return setmetatable({}, {__index = _G}) end")
 

@@ -21,7 +21,8 @@ from wippy.lua.compiler.lexer import tokenize
 _SYNTHETIC_TEXTS = sorted(
     (P.FOR_NEXT + P.FOR_LABEL + P.FOR_CLOSE, P.FOR_NEXT + P.FOR_CLOSE, P.SAFEPOINT, P.BUDGET, P.FOR_HEAD,
      P.FOR_STEP + P.FOR_INNER, P.FOR_INNER, P.FOR_VARS, P.BREAK_GOTO, P.LOOP_HEAD, P.WHILE_TEST,
-     P.WHILE_EXIT, P.REPEAT_TEST, P.REPEAT_EXIT, P.LOOP_TAIL, P.LOOP_BREAK, "local __wb = 1000;"),
+     P.WHILE_EXIT, P.REPEAT_TEST, P.REPEAT_EXIT, P.LOOP_TAIL, P.LOOP_BREAK, P.PROLOGUE, P.FOR_FAST_HEAD,
+     P.FOR_FAST),
     key=len, reverse=True)
 _SYNTHETIC_RE = re.compile("|".join(re.escape(t).replace(r"\{\}", r"\d+") for t in _SYNTHETIC_TEXTS))
 

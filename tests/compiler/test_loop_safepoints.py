@@ -44,6 +44,7 @@ class Runner:
 
         g["__wpre"] = wpre
         g["__wfor"] = self.rt.execute(forloop_source(), g["__wpre"])
+        g["__wm"] = self.rt.eval("math.type")
         self.pack = self.rt.eval("function(ok, ...) return {ok, ...} end")
         self._pcall = self.rt.eval("function(f, ...) return table.pack(pcall(f, ...)) end")
 
@@ -108,6 +109,44 @@ def test_float_loops_agree(a, b, s, budget):
     same(LOOP, a, b, s, budget=budget)
 
 
+# `for i = A, b` with A a non-negative integer literal: counted inline when an integer b fits
+# in the budget, through __wfor otherwise (a float, huge or non-number b, a spent budget)
+LITERAL_LOOPS = """
+local b = ...
+local seen = {}
+for i = 0, b do
+    seen[#seen + 1] = i
+    if #seen >= 40 then break end
+end
+for i = 3, b do seen[#seen + 1] = i * 10 if #seen >= 80 then break end end
+for i = 123456789012345678, b do seen[#seen + 1] = i break end
+return seen
+"""
+
+
+@pytest.mark.parametrize("budget", [1, 2, 5, 1000])
+@pytest.mark.parametrize("b", [-1, 0, 1, 2, 3, 5, 39, 100, 2.5, -0.5, 1e300, math.inf, -math.inf, math.nan,
+                               MAXI, MINI, MINI + 1, 123456789012345680, "7", "x", None, {}])
+def test_literal_start_loops_visit_the_same_values(b, budget):
+    result = same(LITERAL_LOOPS, b, budget=budget)
+    if b in ("x", None) or isinstance(b, dict):
+        assert result[0] == "error" and "]:4: " in result[1] and "'for' limit" in result[1]
+
+
+@given(st.integers(MINI, MAXI) | st.integers(-50, 50), st.integers(1, 5))
+@settings(max_examples=200, deadline=None)
+def test_literal_start_integer_loops_agree(b, budget):
+    same(LITERAL_LOOPS, b, budget=budget)
+
+
+def test_literal_start_loops_spend_the_budget_they_skip_checking():
+    # short inner loops counted inline still add up to one safepoint per budget, and an
+    # empty loop gives no budget back
+    r = Runner(100)
+    r.run("local s = 0 for i = 1, 100 do for j = 1, 10 do s = s + j end for k = 50, 1 do end end return s")
+    assert 9 <= r.safepoints <= 12
+
+
 @pytest.mark.parametrize("a,b,s", [(1, "x", 1), (1, 2, 0), (1.0, 2, 0.0), (None, 1, 1), (1, 2, None), ({}, 1, 1)])
 def test_bad_values_raise_luas_own_errors(a, b, s):
     result = same(LOOP, a, b, s)
@@ -169,7 +208,7 @@ return out
 
 
 @pytest.mark.parametrize("src,low,high", [
-    # numeric `for`: one budget per shard (100 in the stand-in), short inner loops add up
+    # numeric `for`: one budget per chunk (100 in the stand-in), short inner loops add up
     ("local s = 0 for i = 1, 10000 do s = s + i end return s", 99, 102),
     ("local s = 0 for i = 1, 100 do for j = 1, 10 do s = s + j end end return s", 9, 12),
     # `while`/`repeat`: a function starts with 1000 iterations, then 100 per safepoint,

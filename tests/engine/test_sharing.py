@@ -115,6 +115,13 @@ NOT_SHARED = {
         end
         return { main = main }
     """,
+    # the compiler's loop budget cell is the one table a shared chunk keeps: a table put
+    # in its place is the chunk's own again
+    "a table in the loop budget cell's place": """
+        __wq = { 5 }
+        local function main() for i = 1, 3 do end return __wq end
+        return { main = main }
+    """,
 }
 
 
