@@ -48,7 +48,7 @@ _BLOCK_END = frozenset(("end", "else", "elseif", "until", "<eof>"))
 # left is saved when the loop exits); numeric `for` loops run in chunks of the engine's
 # `__wfor` (lua/engine/forloop.lua); generic `for` and backward `goto` decrement `__wb`.
 # `for v = A, b do` with A a non-negative integer literal first tries an inline check
-# (FOR_FAST): an integer b whose iterations fit in the shard's budget is counted without
+# (FOR_FAST): an integer b whose iterations fit in the budget left is counted without
 # calling `__wfor`. The chunk keeps `__wm` (math.type) and `__wfor` in locals, and its
 # own budget cell `__wq` (PROLOGUE).
 # Every text is emitted on the line of the token it follows, so line numbers stay.
