@@ -1766,17 +1766,17 @@ end
 local SPAWN_MONITOR, SPAWN_LINK = 1, 2
 
 local function do_spawn(flags, opts, id, host, ...)
-  if type(id) ~= "string" or type(host) ~= "string" then
-    return nil, new_error("Invalid", "spawn requires at least id and host arguments")
-  end
   local me = current
   local name = opts and opts.name
   local pid, here, extra
   local unreg = false
-  if flags == 0 and name == nil and host == REG.host then
+  if flags == 0 and name == nil and host == REG.host and (factories[id] or type(id) == "string") then
+    -- (host is this host's name and id a string: only string keys name a factory)
     pid = REG.take(id)
     unreg = pid ~= nil
     here = unreg
+  elseif type(id) ~= "string" or type(host) ~= "string" then
+    return nil, new_error("Invalid", "spawn requires at least id and host arguments")
   end
   local n = select("#", ...)
   if unreg and n <= 3 and opts == nil then

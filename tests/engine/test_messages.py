@@ -613,3 +613,32 @@ def test_spawn_arguments_arrive_as_given(project):
         "too big: nil, message exceeds the size limit of 1024 bytes",
         "too big: nil, message exceeds the size limit of 1024 bytes",
     ]
+
+
+BAD_SPAWNER = """
+local function main(report)
+    local tries = {
+        { nil, "t:shared" }, { "t:child", nil }, { {}, "t:shared" }, { 5, "t:shared" },
+        { "t:child", {} }, { "t:child", 7 },
+    }
+    for _, try in ipairs(tries) do
+        for _, spawn in ipairs({ process.spawn, process.spawn_monitored }) do
+            local pid, err = spawn(try[1], try[2], "x")
+            process.send(report, "line", tostring(pid) .. " " .. tostring(err))
+        end
+    end
+    process.send(report, "done")
+    return 0
+end
+return { main = main }
+"""
+
+
+def test_a_spawn_without_a_string_id_and_host_is_refused(project):
+    # on the spawner's own host the common spawn skips these checks when the id names a
+    # loaded entry; anything else must still be refused with the reference's message
+    files = {"_index.yaml": ARGS_INDEX, "main.lua": ARGS_MAIN, "spawner.lua": BAD_SPAWNER,
+             "child.lua": ARGS_CHILD}
+    r = project(files).run("t:main")
+    assert (r.rc, r.err) == (0, "")
+    assert r.lines == ["nil spawn requires at least id and host arguments"] * 12
