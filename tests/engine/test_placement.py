@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from wippy.entry import Entry
-from wippy.lua.engine.code import CodeStore
-from wippy.lua.engine.modules import ModuleStore
 from wippy.lua.engine.scheduler import Scheduler
 from wippy.lua.engine.shard import HostLimits
 from wippy.node import Node
+
+from .inprocess import host_node
 
 
 class FakeShard:
@@ -122,13 +121,7 @@ return { main = main }
 def pool_host() -> Iterator[tuple[Node, Scheduler, list]]:
     """A node with a real two-shard host; `placed` records each (spawner, target) that
     went through Scheduler.place (spawns a shard kept without asking never show)."""
-    node = Node()
-    node.code = CodeStore(None)
-    node.modules = ModuleStore()
-    for name, src in (("coordinator", COORDINATOR), ("child", CHILD)):
-        node.code.add(Entry(f"t:{name}", "process.lua", data={"source": src, "method": "main"}))
-    sched = Scheduler(node, "t:pool", workers=2, shards=2)
-    node.hosts["t:pool"] = sched
+    node, sched = host_node("t:pool", {"t:coordinator": COORDINATOR, "t:child": CHILD}, workers=2, shards=2)
     placed: list = []
     place = sched.place
 

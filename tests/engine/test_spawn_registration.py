@@ -9,12 +9,10 @@ import threading
 
 import pytest
 
-from wippy.entry import Entry
-from wippy.lua.engine.code import CodeStore
-from wippy.lua.engine.modules import ModuleStore
-from wippy.lua.engine.scheduler import Scheduler
 from wippy.node import ExitResult, Node
 from wippy.pid import PidGen
+
+from .inprocess import host_node
 
 INDEX = """
 version: "1.0"
@@ -286,13 +284,8 @@ def test_pids_a_shard_numbers_itself_read_as_the_node_writes_them(start: int) ->
     # the shard writes the PIDs it takes from its block (REG.take) without string.format:
     # across the boundaries of its pieces they must read exactly as PidGen's `0x` and at
     # least five hex digits
-    node = Node(pidgen=PidGen(start=start))
-    node.code = CodeStore(None)
-    node.modules = ModuleStore()
-    node.code.add(Entry("t:spawner", "process.lua", data={"source": SPAWN_MANY, "method": "main"}))
-    node.code.add(Entry("t:idle", "process.lua", data={"source": "return { main = function() end }", "method": "main"}))
-    sched = Scheduler(node, "t:a", workers=1, shards=1)
-    node.hosts["t:a"] = sched
+    sources = {"t:spawner": SPAWN_MANY, "t:idle": "return { main = function() end }"}
+    node, sched = host_node("t:a", sources, Node(pidgen=PidGen(start=start)))
     sched.start()
     try:
         box: list[ExitResult] = []
