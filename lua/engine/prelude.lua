@@ -1101,19 +1101,24 @@ local function resume_through(co, ...)
   return table_unpack(r, 1, r.n)
 end
 
--- a new task of process p running fn; `args` (a list with n, or nil) is what it gets,
+-- A process's main task gets no coroutine of its own until it first yields: it starts
+-- in the shard's runner, a coroutine that calls one main function after another (see
+-- run_task). A process that runs to its end without blocking (a worker that replies and
+-- returns) then never makes a coroutine, its stack and its call records; one that
+-- yields keeps the runner it started in, and the next main task starts in a new one.
+-- `coroutine.spawn` tasks get their own coroutine at once (it is returned to the caller).
+
+-- the main task of process p running fn; `args` (a list with n, or nil) is what it gets,
 -- or, without a list, the n (0-3) values a1, a2, a3 (held in the task record; `an`
--- -2 - n tells run_task's first resume how many)
+-- -2 - n tells run_task's first resume how many). co = false: not started yet.
 local function spawn_task(p, fn, args, n, a1, a2, a3)
   local t
-  if n ~= nil then
-    if n < 3 then
-      t = { co = co_create(fn), p = p, an = -2 - n, a1 = a1, a2 = a2 }
-    else
-      t = { co = co_create(fn), p = p, an = -5, a1 = a1, a2 = a2, a3 = a3 }
-    end
+  if n == nil then
+    t = { co = false, fn = fn, p = p, an = args and -1 or -2, ra = args }
+  elseif n < 3 then
+    t = { co = false, fn = fn, p = p, an = -2 - n, a1 = a1, a2 = a2 }
   else
-    t = { co = co_create(fn), p = p, an = args and -1 or 0, ra = args }
+    t = { co = false, fn = fn, p = p, an = -5, a1 = a1, a2 = a2, a3 = a3 }
   end
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
@@ -1126,7 +1131,12 @@ local coroutine_mod = {
   resume = function(co, ...) return resume_through(co, ...) end,
   yield = co_yield,
   status = co_status,
-  running = co_running,
+  running = function()
+    local co, ismain = co_running()
+    -- (a task's own coroutine handed to the user is never reused as a runner)
+    if current_task ~= nil and co == current_task.co then current_task.exposed = true end
+    return co, ismain
+  end,
   isyieldable = co_isyieldable,
   close = co_close,
   wrap = function(fn)
@@ -1141,8 +1151,12 @@ local coroutine_mod = {
   end,
   spawn = function(fn)
     if type(fn) ~= "function" then error("coroutine.spawn requires a function", 2) end
-    local t = spawn_task(current, fn)
-    return t.co
+    local p = current
+    local co = co_create(fn)
+    p.ntasks = p.ntasks + 1
+    rq_tail = rq_tail + 1
+    rq[rq_tail] = { co = co, p = p, an = 0 }
+    return co
   end,
 }
 
@@ -1391,81 +1405,115 @@ fail_process = function(p, err)
   finish_process(p, false, nil, err)
 end
 
-local function traceback_handler(e)
-  if type(e) == "string" or is_error(e) then return e end
-  return e
-end
+local run_task
+do
+  local RUN_DONE = {} -- what a runner yields when the main function it called returned
+  local runner = nil -- the shard's idle runner (nil: make one when needed)
+  local run_n, run_list -- the call a runner is resumed to make: see run_task
+  local done1, done2 -- the two values that main function returned
+  -- A runner calls current_task's fn with its run_n arguments (-1: those in run_list),
+  -- yields RUN_DONE, and then makes the next call. It keeps no locals, so the function
+  -- it calls starts one stack slot above where a coroutine of its own would start it
+  -- (see "Stack depth" in docs/engine.md), and nothing of a finished call stays on its
+  -- stack while it waits: the two values go out through done1, done2.
+  local function runner_body()
+    while true do
+      if run_n == 2 then done1, done2 = current_task.fn(current_task.a1, current_task.a2)
+      elseif run_n == 0 then done1, done2 = current_task.fn()
+      elseif run_n == 1 then done1, done2 = current_task.fn(current_task.a1)
+      elseif run_n == 3 then done1, done2 = current_task.fn(current_task.a1, current_task.a2, current_task.a3)
+      else done1, done2 = current_task.fn(table_unpack(run_list, 1, run_list.n)) end
+      if co_yield(RUN_DONE) then return end
+    end
+  end
 
-local function run_task(t)
-  local p = t.p
-  if p.dead then return end
-  current = p
-  current_task = t
-  slice_task = nil -- each resume starts a fresh time slice
-  last_run = p
-  local n = t.an
-  local ok, r2, r3
-  if n == 2 then -- (the common wake-up: value, ok)
-    ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
-  elseif n == nil or n == 0 then
-    ok, r2, r3 = co_resume(t.co)
-  elseif n == 1 then
-    ok, r2, r3 = co_resume(t.co, t.a1)
-  elseif n == -1 then
-    local ra = t.ra
-    t.ra = nil
-    ok, r2, r3 = co_resume(t.co, table_unpack(ra, 1, ra.n))
-  else -- a first resume with its 0-3 values in the record (an = -2 - n, see spawn_task)
-    t.an = 0 -- (started: REG.sync tells a process that has not run by its `an`)
-    if n == -4 then
-      ok, r2, r3 = co_resume(t.co, t.a1, t.a2)
-      t.a2 = nil
-    elseif n == -5 then
-      ok, r2, r3 = co_resume(t.co, t.a1, t.a2, t.a3)
-      t.a2, t.a3 = nil, nil
-    elseif n == -3 then
-      ok, r2, r3 = co_resume(t.co, t.a1)
-    else
-      ok, r2, r3 = co_resume(t.co)
-    end
-  end
-  -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
-  t.a1 = nil
-  current_task = nil
-  if p.dead then return end
-  if not ok then
-    -- an uncaught error in any task fails the process
-    fail_process(p, r2)
-    return
-  end
-  if r2 == SYS then
-    if r3 == PREEMPT then
-      -- its time slice ran out: back to the end of the run queue
-      t.an = 0
-      rq_tail = rq_tail + 1
-      rq[rq_tail] = t
-      return true
-    end
-    -- otherwise parked (BLOCK): someone will wake it
-    return
-  end
-  if co_status(t.co) == "dead" then
+  -- a task's function returned `value, second`: a main task's end ends its process
+  local function task_done(t, p, value, second)
     p.ntasks = p.ntasks - 1
     if t == p.main then
-      -- main returned: the process ends and its other tasks die with it
-      local value, second = r2, r3
+      -- the process ends and its other tasks die with it
       if second ~= nil and (type(second) == "string" or is_error(second)) then
         finish_process(p, false, nil, second)
       else
         finish_process(p, true, value, nil)
       end
     end
-    return
   end
-  -- a bare coroutine.yield() in a task: cooperative reschedule
-  t.an = 0
-  rq_tail = rq_tail + 1
-  rq[rq_tail] = t
+
+  run_task = function(t)
+    local p = t.p
+    if p.dead then return end
+    current = p
+    current_task = t
+    slice_task = nil -- each resume starts a fresh time slice
+    last_run = p
+    local n = t.an
+    local co = t.co
+    local ok, r2, r3
+    if n == 2 then -- (the common wake-up: value, ok)
+      ok, r2, r3 = co_resume(co, t.a1, t.a2)
+    elseif not co then
+      -- a main task's first run: in the idle runner (a first resume with its 0-3 values
+      -- in the record: an = -2 - n, see spawn_task; or a list: an = -1)
+      co = runner
+      if co == nil then co = co_create(runner_body) else runner = nil end
+      t.co = co
+      t.an = 0 -- (started: REG.sync tells a process that has not run by its `an`)
+      if n < -1 then
+        run_n = -2 - n
+        ok, r2, r3 = co_resume(co)
+        if n == -4 then t.a2 = nil elseif n == -5 then t.a2, t.a3 = nil, nil end
+      else
+        run_n, run_list, t.ra = -1, t.ra, nil
+        ok, r2, r3 = co_resume(co)
+        run_list = nil
+      end
+    elseif n == nil or n == 0 then
+      ok, r2, r3 = co_resume(co)
+    elseif n == 1 then
+      ok, r2, r3 = co_resume(co, t.a1)
+    else
+      local ra = t.ra
+      t.ra = nil
+      ok, r2, r3 = co_resume(co, table_unpack(ra, 1, ra.n))
+    end
+    -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
+    t.a1 = nil
+    current_task = nil
+    if p.dead then return end
+    if not ok then
+      -- an uncaught error in any task fails the process
+      fail_process(p, r2)
+      return
+    end
+    if r2 == SYS then
+      if r3 == PREEMPT then
+        -- its time slice ran out: back to the end of the run queue
+        t.an = 0
+        rq_tail = rq_tail + 1
+        rq[rq_tail] = t
+        return true
+      end
+      -- otherwise parked (BLOCK): someone will wake it
+      return
+    end
+    if r2 == RUN_DONE then
+      -- the main function returned: its runner waits for the next one (unless the
+      -- user holds it: then it ends, as a finished coroutine does)
+      r2, r3, done1, done2 = done1, done2, nil, nil
+      if t.exposed then co_resume(co, true) elseif runner == nil then runner = co end
+      task_done(t, p, r2, r3)
+      return
+    end
+    if co_status(co) == "dead" then -- (a task of coroutine.spawn returned)
+      task_done(t, p, r2, r3)
+      return
+    end
+    -- a bare coroutine.yield() in a task: cooperative reschedule
+    t.an = 0
+    rq_tail = rq_tail + 1
+    rq[rq_tail] = t
+  end
 end
 
 local function make_require(allowed)

@@ -7,13 +7,19 @@ local time = require("time")
 
 local function now() return time.now():unix_nano() end
 
+-- (monitored: a coordinator that fails ends the run with its error instead of a wait)
 local function run_coordinator(kind, a, b, host)
     local inbox = process.inbox()
-    local pid, err = process.spawn("app:coordinator", host or "app:procs", process.pid(), kind, a, b)
+    local events = process.events()
+    local pid, err = process.spawn_monitored("app:coordinator", host or "app:procs", process.pid(), kind, a, b)
     if not pid then error(err) end
     while true do
-        local m = inbox:receive()
-        if m:topic() == "result" then return m:payload():data() end
+        local r = channel.select({ inbox:case_receive(), events:case_receive() })
+        if r.channel == inbox then
+            if r.value:topic() == "result" then return r.value:payload():data() end
+        elseif r.value.kind == process.event.EXIT and r.value.from == pid then
+            error("the coordinator failed: " .. tostring(r.value.result.error))
+        end
     end
 end
 
