@@ -880,7 +880,7 @@ local function try_recv(ch, s)
     pend[pend.h] = nil
     pend.h = pend.h + 1
     s.owner.backlog = s.owner.backlog - 1
-    return true, message_value(ch, m), true
+    return true, message_value(s.sub, m), true
   end
   if s.closed then return true, nil, false end
   return false
@@ -906,6 +906,18 @@ function CHAN:receive()
   local s = CS[self]
   if s == nil then error("bad channel", 2) end
   local pend = s.pend
+  if pend ~= nil then
+    -- a process-owned channel (inbox, events, listen) with a message waiting and no
+    -- sender parked (one would come first): try_recv's last case, inline
+    local h = pend.h
+    if h <= pend.t and s.sendq == nil and s.cap == 0 then
+      local m = pend[h]
+      pend[h] = nil
+      pend.h = h + 1
+      s.owner.backlog = s.owner.backlog - 1
+      return message_value(s.sub, m), true
+    end
+  end
   if (s.cap > 0 and s.bt >= s.bh) or (s.sendq ~= nil and s.sendq[1] ~= nil) or (pend ~= nil and pend.h <= pend.t)
       or s.closed then
     local got, v, ok = try_recv(self, s)
@@ -1246,7 +1258,7 @@ local payload_mod = {
 -- What a receiver of an owned channel gets for a message: the event (events channel),
 -- the message itself (inbox, and listen with message = true: a queued message is its
 -- own message object, one allocation per message) or its payload values.
-local function msg_value(sub, m)
+message_value = function(sub, m)
   if m[1] == "@events" then return m[4] end
   if sub.message then return m end
   local n = m[3]
@@ -1256,9 +1268,6 @@ local function msg_value(sub, m)
   return t
 end
 
-message_value = function(ch, m)
-  return msg_value(CS[ch].sub, m)
-end
 
 -- Messages of a process wait in one of two kinds of queue: `p.mq` holds those whose
 -- topic has no route yet (nobody listens and there is no inbox), and each owned channel
@@ -1296,16 +1305,16 @@ do
           -- the usual case, inline: one task parked in a plain receive (its own waiter)
           q[1] = nil
           if not w.p.dead then
-            w.an, w.a1, w.a2 = 2, sub == INBOX_SUB and m or msg_value(sub, m), true
+            w.an, w.a1, w.a2 = 2, sub == INBOX_SUB and m or message_value(sub, m), true
             rq_tail = rq_tail + 1
             rq[rq_tail] = w
             return true
           end
         end
         w = q_pop_live(q)
-        if w then finish_recv(w, msg_value(sub, m), true); return true end
+        if w then finish_recv(w, message_value(sub, m), true); return true end
       end
-      if s.cap > 0 and not s.closed and s.bt - s.bh + 1 < s.cap then buf_push(s, msg_value(sub, m)); return true end
+      if s.cap > 0 and not s.closed and s.bt - s.bh + 1 < s.cap then buf_push(s, message_value(sub, m)); return true end
     end
     if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
     fifo_put(pend, m)
