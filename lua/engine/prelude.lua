@@ -1618,7 +1618,7 @@ end
 -- Python, or nil (not a process entry, or placement wants it elsewhere: ask the node)
 function REG.take(entry_id)
   if REG.room == 0 then return nil end
-  local f = load_factory(entry_id)
+  local f = factories[entry_id] or load_factory(entry_id) -- (the common case without a call)
   if f == nil or f.kind ~= "process.lua" then return nil end
   if REG.uniq > REG.last or REG.room == nil then
     REG.sync(true, true)
@@ -1639,7 +1639,8 @@ end
 -- nil, and then its n (0-3) plain arguments a1, a2, a3); `unreg`: its PID came from REG.take
 -- (the node learns of it at the next REG.sync)
 local function create_process(pid, entry_id, flags, args, ctx, unreg, n, a1, a2, a3)
-  local f, err = load_factory(entry_id)
+  local f, err = factories[entry_id], nil
+  if f == nil then f, err = load_factory(entry_id) end
   -- Eight hash slots hold what every process has (pid, entry, backlog, ntasks, chanwait,
   -- dead, main, inbox_ch; `dead` is there from the start because every wake-up reads it,
   -- and reading a missing field costs more); the rest (ctx, mq, pending, npending,
