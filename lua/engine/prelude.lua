@@ -572,7 +572,7 @@ function REG.sync(want_pids, keep, started_only)
       local t = started_only and p.main
       local an = t and t.an
       -- (a first resume: with its arguments in the task record, or still holding a list)
-      if not (an and (an < -1 or (an == -1 and t.ra ~= nil))) then
+      if not (an and (an < -1 or (an == -1 and t[3] ~= nil))) then
         parts[k + 1] = p.pid
         parts[k + 2] = p.entry
         k = k + 2
@@ -652,15 +652,16 @@ end
 
 local function wake(t, ...)
   -- make a parked task runnable with the values its blocking call returns
-  -- (up to two values ride in fields: most wake-ups carry `v, ok` or `value, err`)
+  -- (up to two values ride in t[1], t[2]: most wake-ups carry `v, ok` or `value, err`;
+  -- more go as a list in t[3])
   if t.p.dead then return end
   local n = select("#", ...)
   if n <= 2 then
     t.an = n
-    t.a1, t.a2 = ...
+    t[1], t[2] = ...
   else
     t.an = -1
-    t.ra = table.pack(...)
+    t[3] = table.pack(...)
   end
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
@@ -815,7 +816,7 @@ local function q_pop_live(q)
     local w = q[1]
     if w == nil then return nil end
     if q[2] == nil then q[1] = nil else table_remove(q, 1) end -- (mostly a single waiter)
-    if not w.t.p.dead and not (w.sel and w.sel.done) then return w end
+    if not (w.t or w).p.dead and not (w.sel and w.sel.done) then return w end
   end
 end
 
@@ -835,9 +836,9 @@ local function finish_recv(w, v, ok)
     w.sel.done = true
     wake(w.t, { channel = w.ch, value = v, ok = ok })
   else
-    local t = w.t
+    local t = w.t or w -- (a task parked in a plain receive is its own record)
     if t.p.dead then return end
-    t.an, t.a1, t.a2 = 2, v, ok
+    t.an, t[1], t[2] = 2, v, ok
     rq_tail = rq_tail + 1
     rq[rq_tail] = t
   end
@@ -928,8 +929,7 @@ function CHAN:receive()
   local p = t.p
   p.chanwait = p.chanwait + 1
   -- a plain receive waits in one queue at a time, so the task is its own waiter record
-  -- (waiter queues read w.t and w.sel; a select's records also carry their channel)
-  t.t = t
+  -- (a record of select or send names its task in w.t; a task has none: `w.t or w`)
   s[#s + 1] = t
   local v, ok = co_yield(SYS, BLOCK) -- parked until a sender hands it a value
   p.chanwait = p.chanwait - 1
@@ -1120,17 +1120,22 @@ end
 -- yields keeps the runner it started in, and the next main task starts in a new one.
 -- `coroutine.spawn` tasks get their own coroutine at once (it is returned to the caller).
 
+-- A task record: co (its coroutine; false: not started), fn (a main task's function),
+-- p (its process), an (what its next resume passes: see run_task) in four hash slots,
+-- and the values of that resume in its array part: t[1], t[2], and t[3] (a third value,
+-- or a list of them). Parked in a plain receive, the task is its own waiter record.
+
 -- the main task of process p running fn; `args` (a list with n, or nil) is what it gets,
 -- or, without a list, the n (0-3) values a1, a2, a3 (held in the task record; `an`
--- -2 - n tells run_task's first resume how many). co = false: not started yet.
+-- -2 - n tells run_task's first resume how many).
 local function spawn_task(p, fn, args, n, a1, a2, a3)
   local t
   if n == nil then
-    t = { co = false, fn = fn, p = p, an = args and -1 or -2, ra = args }
+    t = { nil, nil, args, co = false, fn = fn, p = p, an = args and -1 or -2 }
   elseif n < 3 then
-    t = { co = false, fn = fn, p = p, an = -2 - n, a1 = a1, a2 = a2 }
+    t = { a1, a2, nil, co = false, fn = fn, p = p, an = -2 - n }
   else
-    t = { co = false, fn = fn, p = p, an = -5, a1 = a1, a2 = a2, a3 = a3 }
+    t = { a1, a2, a3, co = false, fn = fn, p = p, an = -5 }
   end
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
@@ -1167,7 +1172,7 @@ local coroutine_mod = {
     local co = co_create(fn)
     p.ntasks = p.ntasks + 1
     rq_tail = rq_tail + 1
-    rq[rq_tail] = { co = co, p = p, an = 0 }
+    rq[rq_tail] = { nil, nil, nil, co = co, p = p, an = 0 }
     return co
   end,
 }
@@ -1301,11 +1306,11 @@ do
       local q = s -- (its waiting receivers: see new_channel)
       local w = q[1]
       if w ~= nil then
-        if w.t == w and #q == 1 then
+        if w.co ~= nil and #q == 1 then
           -- the usual case, inline: one task parked in a plain receive (its own waiter)
           q[1] = nil
           if not w.p.dead then
-            w.an, w.a1, w.a2 = 2, sub == INBOX_SUB and m or message_value(sub, m), true
+            w.an, w[1], w[2] = 2, sub == INBOX_SUB and m or message_value(sub, m), true
             rq_tail = rq_tail + 1
             rq[rq_tail] = w
             return true
@@ -1427,10 +1432,10 @@ do
   -- stack while it waits: the two values go out through done1, done2.
   local function runner_body()
     while true do
-      if run_n == 2 then done1, done2 = current_task.fn(current_task.a1, current_task.a2)
+      if run_n == 2 then done1, done2 = current_task.fn(current_task[1], current_task[2])
       elseif run_n == 0 then done1, done2 = current_task.fn()
-      elseif run_n == 1 then done1, done2 = current_task.fn(current_task.a1)
-      elseif run_n == 3 then done1, done2 = current_task.fn(current_task.a1, current_task.a2, current_task.a3)
+      elseif run_n == 1 then done1, done2 = current_task.fn(current_task[1])
+      elseif run_n == 3 then done1, done2 = current_task.fn(current_task[1], current_task[2], current_task[3])
       else done1, done2 = current_task.fn(table_unpack(run_list, 1, run_list.n)) end
       if co_yield(RUN_DONE) then return end
     end
@@ -1460,7 +1465,7 @@ do
     local co = t.co
     local ok, r2, r3
     if n == 2 then -- (the common wake-up: value, ok)
-      ok, r2, r3 = co_resume(co, t.a1, t.a2)
+      ok, r2, r3 = co_resume(co, t[1], t[2])
     elseif not co then
       -- a main task's first run: in the idle runner (a first resume with its 0-3 values
       -- in the record: an = -2 - n, see spawn_task; or a list: an = -1)
@@ -1471,23 +1476,23 @@ do
       if n < -1 then
         run_n = -2 - n
         ok, r2, r3 = co_resume(co)
-        if n == -4 then t.a2 = nil elseif n == -5 then t.a2, t.a3 = nil, nil end
+        if n == -4 then t[2] = nil elseif n == -5 then t[2], t[3] = nil, nil end
       else
-        run_n, run_list, t.ra = -1, t.ra, nil
+        run_n, run_list, t[3] = -1, t[3], nil
         ok, r2, r3 = co_resume(co)
         run_list = nil
       end
     elseif n == nil or n == 0 then
       ok, r2, r3 = co_resume(co)
     elseif n == 1 then
-      ok, r2, r3 = co_resume(co, t.a1)
+      ok, r2, r3 = co_resume(co, t[1])
     else
-      local ra = t.ra
-      t.ra = nil
+      local ra = t[3]
+      t[3] = nil
       ok, r2, r3 = co_resume(co, table_unpack(ra, 1, ra.n))
     end
-    -- (whoever queues a task sets t.an; a1 may hold a message: let it go)
-    t.a1 = nil
+    -- (whoever queues a task sets t.an; t[1] may hold a message: let it go)
+    t[1] = nil
     current_task = nil
     if p.dead then return end
     if not ok then
