@@ -1273,7 +1273,6 @@ message_value = function(sub, m)
   return t
 end
 
-
 -- Messages of a process wait in one of two kinds of queue: `p.mq` holds those whose
 -- topic has no route yet (nobody listens and there is no inbox), and each owned channel
 -- keeps `pend` in its state, the messages routed to it that no receiver has taken. Both are
@@ -1494,7 +1493,10 @@ do
     -- (whoever queues a task sets t.an; t[1] may hold a message: let it go)
     t[1] = nil
     current_task = nil
-    if p.dead then return end
+    if p.dead then
+      done1, done2 = nil, nil -- (it may have ended itself and then returned)
+      return
+    end
     if not ok then
       -- an uncaught error in any task fails the process
       fail_process(p, r2)
