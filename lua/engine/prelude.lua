@@ -1128,19 +1128,21 @@ end
 -- the main task of process p running fn; `args` (a list with n, or nil) is what it gets,
 -- or, without a list, the n (0-3) values a1, a2, a3 (held in the task record; `an`
 -- -2 - n tells run_task's first resume how many).
-local function spawn_task(p, fn, args, n, a1, a2, a3)
-  local t
-  if n == nil then
-    t = { nil, nil, args, co = false, fn = fn, p = p, an = args and -1 or -2 }
-  elseif n < 3 then
-    t = { a1, a2, nil, co = false, fn = fn, p = p, an = -2 - n }
-  else
-    t = { a1, a2, a3, co = false, fn = fn, p = p, an = -5 }
-  end
+-- a new task of process p joins the run queue
+local function add_task(p, t)
   p.ntasks = p.ntasks + 1
   rq_tail = rq_tail + 1
   rq[rq_tail] = t
   return t
+end
+
+local function spawn_task(p, fn, args, n, a1, a2, a3)
+  if n == nil then
+    return add_task(p, { nil, nil, args, co = false, fn = fn, p = p, an = args and -1 or -2 })
+  elseif n < 3 then
+    return add_task(p, { a1, a2, nil, co = false, fn = fn, p = p, an = -2 - n })
+  end
+  return add_task(p, { a1, a2, a3, co = false, fn = fn, p = p, an = -5 })
 end
 
 local coroutine_mod = {
@@ -1161,18 +1163,13 @@ local coroutine_mod = {
     return function(...)
       local r = table.pack(resume_through(co, ...))
       if r[1] then return table_unpack(r, 2, r.n) end
-      local e = r[2]
-      if type(e) == "string" then error(e, 0) end
-      error(e, 0)
+      error(r[2], 0)
     end
   end,
   spawn = function(fn)
     if type(fn) ~= "function" then error("coroutine.spawn requires a function", 2) end
-    local p = current
     local co = co_create(fn)
-    p.ntasks = p.ntasks + 1
-    rq_tail = rq_tail + 1
-    rq[rq_tail] = { nil, nil, nil, co = co, p = p, an = 0 }
+    add_task(current, { nil, nil, nil, co = co, p = current, an = 0 })
     return co
   end,
 }
