@@ -877,9 +877,9 @@ local function try_recv(ch, s)
   local pend = s.pend
   if pend and pend.h <= pend.t then
     -- a process-owned channel (inbox, events, listen): messages routed here wait in order
-    local m = pend[pend.h]
-    pend[pend.h] = nil
-    pend.h = pend.h + 1
+    local h = pend.h
+    local m = pend[h]
+    if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see place)
     s.owner.backlog = s.owner.backlog - 1
     return true, message_value(s.sub, m), true
   end
@@ -913,8 +913,7 @@ function CHAN:receive()
     local h = pend.h
     if h <= pend.t and s.sendq == nil and s.cap == 0 then
       local m = pend[h]
-      pend[h] = nil
-      pend.h = h + 1
+      if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see place)
       s.owner.backlog = s.owner.backlog - 1
       return message_value(s.sub, m), true
     end
@@ -1274,7 +1273,8 @@ end
 -- topic has no route yet (nobody listens and there is no inbox), and each owned channel
 -- keeps `pend` in its state, the messages routed to it that no receiver has taken. Both are
 -- FIFO with head/tail indices (so a burst of N messages costs O(N), not O(N^2)) and made
--- when first needed.
+-- when first needed. A channel's `pend` goes again when its last message is taken: a
+-- process whose receiver is waiting when its messages come never reads an empty queue.
 local function fifo() return { h = 1, t = 0 } end
 local function fifo_put(q, v) q.t = q.t + 1; q[q.t] = v end
 
