@@ -879,7 +879,7 @@ local function try_recv(ch, s)
     -- a process-owned channel (inbox, events, listen): messages routed here wait in order
     local h = pend.h
     local m = pend[h]
-    if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see place)
+    if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see fifo)
     s.owner.backlog = s.owner.backlog - 1
     return true, message_value(s.sub, m), true
   end
@@ -913,7 +913,7 @@ function CHAN:receive()
     local h = pend.h
     if h <= pend.t and s.sendq == nil and s.cap == 0 then
       local m = pend[h]
-      if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see place)
+      if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see fifo)
       s.owner.backlog = s.owner.backlog - 1
       return message_value(s.sub, m), true
     end
