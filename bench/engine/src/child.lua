@@ -41,6 +41,7 @@ local function ring_child(parent)
         elseif topic == "next" then
             nxt = m:payload():data()
         else
+            send(parent, "bye", 0)
             return
         end
     end
