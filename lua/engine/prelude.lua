@@ -797,14 +797,15 @@ local function new_channel(size)
   size = math_floor(size or 0)
   local ch = setmetatable({}, CHAN)
   -- Tasks waiting to receive queue in the state's own array part (s[1], s[2], ...: one
-  -- table less per channel). Only a buffered channel has a buffer and its indices (bh,
-  -- bt; read after `cap > 0`); the send queue (sendq) is made when someone first blocks
-  -- sending. An unbuffered channel's state is one field, an inbox's three (with owner
-  -- and sub): four hash slots, and inboxes are per-process memory.
+  -- table less per channel). Only a buffered channel has a capacity, a buffer and its
+  -- indices (cap, buf, bh, bt: `s.cap` is nil for an unbuffered one); the send queue
+  -- (sendq) is made when someone first blocks sending. An unbuffered channel's state
+  -- starts empty, an inbox's has two fields (owner and sub): two hash slots, and inboxes
+  -- are per-process memory.
   if size > 0 then
     CS[ch] = { cap = size, buf = {}, bh = 1, bt = 0 }
   else
-    CS[ch] = { cap = 0 }
+    CS[ch] = {}
   end
   return ch
 end
@@ -859,14 +860,14 @@ local function try_send(ch, v)
   if s.closed then return false end
   local w = s[1] and q_pop_live(s)
   if w then finish_recv(w, v, true); return true end
-  if s.cap > 0 and s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
+  if s.cap and s.bt - s.bh + 1 < s.cap then buf_push(s, v); return true end
   return false
 end
 
 -- non-blocking receive attempt; returns got, value, ok
 local function try_recv(ch, s)
   local sq = s.sendq
-  if s.cap > 0 and s.bt >= s.bh then
+  if s.cap and s.bt >= s.bh then
     local v = buf_pop(s)
     local w = sq and sq[1] and q_pop_live(sq)
     if w then buf_push(s, w.v); finish_send(w, true) end
@@ -911,14 +912,14 @@ function CHAN:receive()
     -- a process-owned channel (inbox, events, listen) with a message waiting and no
     -- sender parked (one would come first): try_recv's last case, inline
     local h = pend.h
-    if h <= pend.t and s.sendq == nil and s.cap == 0 then
+    if h <= pend.t and s.sendq == nil and not s.cap then
       local m = pend[h]
       if h == pend.t then s.pend = nil else pend[h] = nil; pend.h = h + 1 end -- (see fifo)
       s.owner.backlog = s.owner.backlog - 1
       return message_value(s.sub, m), true
     end
   end
-  if (s.cap > 0 and s.bt >= s.bh) or (s.sendq ~= nil and s.sendq[1] ~= nil) or (pend ~= nil and pend.h <= pend.t)
+  if (s.cap and s.bt >= s.bh) or (s.sendq ~= nil and s.sendq[1] ~= nil) or (pend ~= nil and pend.h <= pend.t)
       or s.closed then
     local got, v, ok = try_recv(self, s)
     if got then return v, ok end
@@ -1315,7 +1316,7 @@ do
         w = q_pop_live(q)
         if w then finish_recv(w, message_value(sub, m), true); return true end
       end
-      if s.cap > 0 and not s.closed and s.bt - s.bh + 1 < s.cap then buf_push(s, message_value(sub, m)); return true end
+      if s.cap and not s.closed and s.bt - s.bh + 1 < s.cap then buf_push(s, message_value(sub, m)); return true end
     end
     if pend == nil then pend = fifo(); s.pend = pend end -- (made when first needed)
     fifo_put(pend, m)
@@ -1371,7 +1372,14 @@ local function deliver(p, from, topic, vals)
 end
 
 local function owned_channel(p, size, sub)
-  local ch = new_channel(size)
+  local ch
+  if size == 0 then
+    -- (an inbox or events channel: its state made at once with its two fields)
+    ch = setmetatable({}, CHAN)
+    CS[ch] = { owner = p, sub = sub }
+    return ch
+  end
+  ch = new_channel(size)
   local s = CS[ch]
   s.owner = p
   s.sub = sub
