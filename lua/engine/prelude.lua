@@ -910,7 +910,8 @@ function CHAN:receive()
   local pend = s.pend
   if pend ~= nil then
     -- a process-owned channel (inbox, events, listen) with a message waiting and no
-    -- sender parked (one would come first): try_recv's last case, inline
+    -- sender parked (one would come first): try_recv's last case, inline (a shared helper
+    -- for the two cost 3 % of a fan-in child: 33.0-33.9 k instructions against 31.8-32.1 k)
     local h = pend.h
     if h <= pend.t and s.sendq == nil and not s.cap then
       local m = pend[h]
